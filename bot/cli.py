@@ -1,0 +1,162 @@
+"""The `reflectbot` command. Each subcommand imports what it needs, so `reflectbot match` starts fast."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _knowledge():
+    from knowledge.base import ContentError, load_knowledge
+
+    try:
+        return load_knowledge()
+    except ContentError as error:
+        sys.exit(f"reflectbot: {error}\nRun `reflectbot knowledge check` for the full list.")
+
+
+def cmd_match(args) -> int:
+    from bot.render import match_as_text
+
+    kb = _knowledge()
+    if args.jsonl:
+        for number, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                text = json.loads(line)["text"]
+                if not isinstance(text, str):
+                    raise TypeError
+            except (json.JSONDecodeError, KeyError, TypeError):
+                print(json.dumps({"error": f"line {number}: expected a JSON object with a text field"}))
+                continue
+            print(json.dumps(kb.matcher.match(text).as_json()), flush=True)
+        return 0
+    if not args.text:
+        sys.exit('reflectbot match: give some text, e.g. reflectbot match "mum says yes to everything"')
+    print(match_as_text(kb, kb.matcher.match(" ".join(args.text))))
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from knowledge.evaluation import evaluate, read_labelled
+
+    kb = _knowledge()
+    try:
+        rows = read_labelled(Path(args.file))
+    except (OSError, ValueError) as error:
+        sys.exit(f"reflectbot eval: {error}")
+    result = evaluate(kb.matcher, rows)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else result.as_text())
+    return 0
+
+
+def cmd_knowledge_check(args) -> int:
+    from dialogues.script import check_scripts
+    from knowledge.base import check_knowledge
+
+    kb, problems = check_knowledge(Path(args.content) if args.content else None)
+    if kb is not None:
+        problems += check_scripts(kb, Path(args.dialogues) if args.dialogues else None)[1]
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem(s) found.")
+        return 1
+    scripts, _ = check_scripts(kb)
+    print(f"All content is valid: {len(kb.themes)} themes, {len(kb.sources)} sources, "
+          f"{len(kb.learning_points)} learning points, {len(kb.escalation.situations)} escalation "
+          f"situations, {len(kb.areas)} areas, {len(scripts)} dialogues.")
+    return 0
+
+
+def cmd_chat(args) -> int:
+    import getpass
+
+    from bot.console import chat, chat_jsonl
+    from bot.service import Service
+
+    service = _open_service()
+    user = args.user or getpass.getuser()
+    try:
+        return (chat_jsonl if args.jsonl else chat)(service, user)
+    finally:
+        service.store.close()
+
+
+def cmd_diagram(args) -> int:
+    from dialogues.script import diagram, load_scripts
+
+    _knowledge()
+    scripts = load_scripts()
+    if args.dialogue not in scripts:
+        sys.exit(f"reflectbot diagram: no dialogue {args.dialogue!r}; there are {', '.join(sorted(scripts))}")
+    text = diagram(scripts[args.dialogue].script)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Wrote the {args.dialogue} state diagram (Mermaid) to {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def _open_service():
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.service import Service
+    from knowledge.base import ContentError
+
+    try:
+        return Service.open()
+    except ContentError as error:
+        sys.exit(f"reflectbot: {error}")
+    except SQLAlchemyError as error:
+        sys.exit(f"reflectbot: cannot open the database ({type(error).__name__}). "
+                 "Check DATABASE_URL, or unset it to use the local SQLite file.")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reflectbot", description=(
+        "Reflective supervision and escalation help for people who keep children safe."))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    match = commands.add_parser("match", help="find the themes, learning points and routes in some text")
+    match.add_argument("text", nargs="*", help="the text to match")
+    match.add_argument("--jsonl", action="store_true", help="read {\"text\": ...} lines on stdin")
+    match.set_defaults(run=cmd_match)
+
+    evaluate = commands.add_parser("eval", help="score the matcher on a labelled JSON Lines file")
+    evaluate.add_argument("file")
+    evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.set_defaults(run=cmd_eval)
+
+    chat = commands.add_parser("chat", help="reflect in a console chat (no token or server needed)")
+    chat.add_argument("--user", help="whose conversation this is (default: your login name)")
+    chat.add_argument("--jsonl", action="store_true", help="speak JSON Lines on stdin and stdout")
+    chat.set_defaults(run=cmd_chat)
+
+    picture = commands.add_parser("diagram", help="write a dialogue's state machine as a Mermaid diagram")
+    picture.add_argument("dialogue")
+    picture.add_argument("-o", "--output", help="file to write (default: print it)")
+    picture.set_defaults(run=cmd_diagram)
+
+    knowledge = commands.add_parser("knowledge", help="work with the content files")
+    knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", required=True, metavar="ACTION")
+    check = knowledge_commands.add_parser("check", help="validate every content file and dialogue script")
+    check.add_argument("--content", help="another knowledge content folder to check")
+    check.add_argument("--dialogues", help="another dialogue scripts folder to check")
+    check.set_defaults(run=cmd_knowledge_check)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""The service around the engine: the path of one message, the same for every channel.
+
+    event -> per-user lock -> load the user and their run -> engine -> store answer, matches and new
+    state in one transaction -> replies
+
+Nothing is returned to a channel before the transaction has committed, so a crash loses no answer
+that the user saw acknowledged, and a restart resumes every run at the step it had reached.
+"""
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.store import Answer, AnswerMatch, Run, Store, User, utcnow
+from dialogues.engine import Engine, Event, Outcome, Reply, RunState, load_messages
+from dialogues.script import load_scripts
+from knowledge.base import load_knowledge
+
+OPENING = "case_description"
+
+
+class Service:
+    def __init__(self, store: Store, engine: Engine):
+        self.store = store
+        self.engine = engine
+        self.say = engine.say
+        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+
+    @classmethod
+    def open(cls, url: str | None = None) -> "Service":
+        kb = load_knowledge()
+        return cls(Store(url), Engine(kb, load_scripts(), load_messages()))
+
+    def handle(self, event: Event, context: str | None = None) -> list[Reply]:
+        """Handle one event; `context` is the token a button carried, to spot stale presses."""
+        with self._locks_guard:
+            lock = self._locks[event.user]
+        with lock, self.store.transaction() as session:
+            user = self.store.user(session, event.user)
+            user.last_seen_at = utcnow()
+            run = self._active_run(session, user)
+            if event.choice is not None and context is not None and context != self._token(run):
+                replies = [Reply(self.say.stale_choice, alert=True), *self._where_now(user, run)]
+            else:
+                replies = self._route(session, user, run, event)
+            run = self._active_run(session, user)
+            token = self._token(run)
+        for reply in replies:
+            reply.context = token if reply.options else None
+        return replies
+
+    # ---- routing -----------------------------------------------------------------------------
+
+    def _route(self, session: Session, user: User, run: Run | None, event: Event) -> list[Reply]:
+        if event.command:
+            return self._command(session, user, run, event.command, (event.text or "").strip())
+        if event.choice is not None and event.choice.startswith("reflect:"):
+            return self._choose_reflection(session, user, run, event.choice.removeprefix("reflect:"))
+        if run is not None:
+            return self._take(session, user, run, event)
+        if event.choice is not None:
+            return [Reply(self.say.unknown_choice), self.engine.menu()]
+        text = (event.text or "").strip()
+        if not text:
+            return [self.engine.menu()]
+        user.waiting_for = None
+        return [self.engine.suggest(text)]
+
+    def _command(self, session: Session, user: User, run: Run | None, command: str, argument: str):
+        if command == "start":
+            return [Reply(self.say.welcome), *self._where_now(user, run)]
+        if command == "reflect":
+            return self._where_now(user, run)
+        if command == "history":
+            return [self._history(session, user)]
+        if command == "summary":
+            return [self._summary(session, user, argument)]
+        if run is not None:
+            return self._take(session, user, run, Event(user.key, command=command))
+        if command == "help":
+            return [Reply(self.say.help_idle)]
+        if command in ("back", "skip", "stop", "where"):
+            return [Reply(self.say.no_active_run), Reply(self.say.help_idle)]
+        return [Reply(self.say.unknown_command.format(command=command, help=self.say.help_idle))]
+
+    def _where_now(self, user: User, run: Run | None) -> list[Reply]:
+        if run is None:
+            return [self.engine.menu()]
+        title = self.engine.scripts[run.dialogue_id].script.title
+        return [Reply(self.say.resume.format(title=title)), self.engine.prompt(self._state_of(run, user))]
+
+    def _choose_reflection(self, session: Session, user: User, run: Run | None, dialogue: str):
+        if dialogue == "opening":
+            user.waiting_for = OPENING
+            return [Reply(self.say.describe_case, expects="text")]
+        if dialogue not in self.engine.scripts:
+            return [Reply(self.say.unknown_choice), self.engine.menu()]
+        if run is not None:  # starting afresh leaves the unfinished run in the history, stopped
+            run.status, run.finished_at = "stopped", utcnow()
+        user.waiting_for = None
+        state, replies = self.engine.start(dialogue)
+        session.add(Run(user=user, dialogue_id=state.dialogue, script_version=state.version,
+                        state=state.state, path=[], status="active"))
+        return replies
+
+    def _take(self, session: Session, user: User, run: Run, event: Event) -> list[Reply]:
+        state = self._state_of(run, user)
+        outcome = self.engine.take(state, event)
+        self._save(session, run, state, outcome)
+        return outcome.replies
+
+    # ---- persistence -------------------------------------------------------------------------
+
+    def _state_of(self, run: Run, user: User) -> RunState:
+        return RunState(run.dialogue_id, run.script_version, run.state, list(run.path),
+                        {a.step: a.value for a in run.answers}, area=user.area)
+
+    def _save(self, session: Session, run: Run, state: RunState, outcome: Outcome) -> None:
+        now = utcnow()
+        run.state, run.path, run.updated_at = state.state, list(state.path), now
+        if outcome.unanswered:
+            session.execute(delete(Answer).where(Answer.run_id == run.id, Answer.step == outcome.unanswered))
+            session.expire(run, ["answers"])
+        if outcome.answered:
+            step, value = outcome.answered
+            answer = next((a for a in run.answers if a.step == step), None)
+            if answer is None:
+                answer = Answer(run=run, step=step, value=value)
+                session.add(answer)
+            else:
+                answer.value, answer.answered_at = value, now
+                answer.matches.clear()
+            found = outcome.matches
+            if found is not None:
+                answer.matches.extend(
+                    [AnswerMatch(kind="theme", ref=t.id, score=t.score) for t in found.themes]
+                    + [AnswerMatch(kind="learning_point", ref=lp.id, score=lp.score)
+                       for lp in found.learning_points]
+                    + [AnswerMatch(kind="route", ref=r.id, score=r.score) for r in found.escalation])
+        if outcome.finished:
+            run.status = "stopped" if outcome.stopped else "finished"
+            run.finished_at, run.summary = now, outcome.summary
+
+    @staticmethod
+    def _active_run(session: Session, user: User) -> Run | None:
+        return session.scalar(select(Run).where(Run.user_id == user.id, Run.status == "active")
+                              .order_by(Run.id.desc()).limit(1))
+
+    @staticmethod
+    def _token(run: Run | None) -> str:
+        """Identifies the question now on screen; a button from another question carries another."""
+        return f"{run.id}.{len(run.path)}" if run is not None else "menu"
+
+    # ---- history -----------------------------------------------------------------------------
+
+    def _finished_runs(self, session: Session, user: User) -> list[Run]:
+        return list(session.scalars(select(Run).where(Run.user_id == user.id, Run.summary.is_not(None))
+                                    .order_by(Run.id.desc())))
+
+    def _history(self, session: Session, user: User) -> Reply:
+        runs = self._finished_runs(session, user)
+        if not runs:
+            return Reply(self.say.history_empty)
+        lines = [self.say.history_title]
+        for number, run in enumerate(runs, 1):
+            script = self.engine.scripts.get(run.dialogue_id)
+            lines.append(self.say.history_line.format(
+                number=number, date=run.finished_at.date().isoformat(),
+                title=script.script.title if script else run.dialogue_id, status=run.status))
+        return Reply("\n".join(lines))
+
+    def _summary(self, session: Session, user: User, argument: str) -> Reply:
+        runs = self._finished_runs(session, user)
+        number = int(argument) if argument.isdigit() else 1
+        if not 1 <= number <= len(runs):
+            return Reply(self.say.summary_missing.format(number=argument or number))
+        run = runs[number - 1]
+        return self.engine.summary_reply(run.summary)

@@ -1,0 +1,171 @@
+"""Storage: users, reflection runs, answers and what the answers matched (SQLAlchemy 2, Alembic).
+
+The database is SQLite in the user's data folder unless DATABASE_URL names another. The schema is
+made and upgraded by the Alembic migrations in bot/migrations, never by `create_all`, so a database
+made by an older version is brought up to date when it is opened.
+
+Every column that can hold what a user typed is of type `FreeText`: encrypting it at rest is a
+change to that one type.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import (JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator,
+                        UniqueConstraint, create_engine, event, select)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class FreeText(TypeDecorator):
+    """Text a user typed (or text made from it, such as a summary). The one place to protect it."""
+
+    impl = Text
+    cache_ok = True
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime, whatever the database keeps."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=dt.timezone.utc) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)  # channel and channel's id: "console:sam"
+    area: Mapped[str | None] = mapped_column(String(40))
+    waiting_for: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    runs: Mapped[list["Run"]] = relationship(back_populates="user", cascade="all, delete-orphan",
+                                             order_by="Run.id")
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    dialogue_id: Mapped[str] = mapped_column(String(40))
+    script_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(60))
+    path: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default="active")  # active | finished | stopped
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[str | None] = mapped_column(FreeText)
+
+    user: Mapped[User] = relationship(back_populates="runs")
+    answers: Mapped[list["Answer"]] = relationship(back_populates="run", cascade="all, delete-orphan",
+                                                   order_by="Answer.id")
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("run_id", "step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(60))
+    value: Mapped[str] = mapped_column(FreeText)
+    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    run: Mapped[Run] = relationship(back_populates="answers")
+    matches: Mapped[list["AnswerMatch"]] = relationship(back_populates="answer", cascade="all, delete-orphan")
+
+
+class AnswerMatch(Base):
+    """A theme, learning point or escalation situation that an answer matched (ids and scores only)."""
+
+    __tablename__ = "answer_matches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # theme | learning_point | route
+    ref: Mapped[str] = mapped_column(String(80))
+    score: Mapped[float]
+
+    answer: Mapped[Answer] = relationship(back_populates="matches")
+
+
+def default_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    from platformdirs import user_data_dir
+
+    folder = Path(os.environ.get("REFLECTBOT_DATA_DIR") or user_data_dir("reflectbot", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'reflectbot.db'}"
+
+
+class Store:
+    """The database: opened (and migrated) once, then one short transaction per event."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url or default_url()
+        self.engine = create_engine(self.url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        migrate(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed together at the end, or not at all."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def user(self, session: Session, key: str) -> User:
+        user = session.scalar(select(User).where(User.key == key))
+        if user is None:
+            user = User(key=key)
+            session.add(user)
+            session.flush()
+        return user
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def migrate(engine) -> None:
+    """Bring the database schema up to the newest migration."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+

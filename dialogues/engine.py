@@ -1,0 +1,416 @@
+"""The reflection engine: takes an event for a run, moves its state machine, returns replies.
+
+It knows no channel and no database. A run's state is plain data (`RunState`); the service around
+the engine (bot/service.py) loads it, hands it here with the event, and stores what comes back in one
+transaction. Replies are plain text with options; each channel renders them its own way.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ConfigDict
+
+from dialogues.script import END, WHY, YES_NO, CompiledScript, Step
+from knowledge.base import ContentError, KnowledgeBase, read_yaml, validate
+from knowledge.matcher import Match
+from knowledge.schema import Strict
+
+MESSAGES_FILE = Path(__file__).parent / "messages.yaml"
+NAVIGATION = ("back", "skip", "stop", "help", "where")
+SUMMARY_LEARNING_POINTS = 5
+SUMMARY_QUESTIONS = 4
+
+
+class Messages(Strict):
+    """Every sentence the engine says that is not in a script (dialogues/messages.yaml).
+
+    Each message is an attribute (`messages.welcome`); `check_messages` makes sure all the
+    REQUIRED_MESSAGES are there, so a missing one is reported by `reflectbot knowledge check`.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+REQUIRED_MESSAGES = (
+    "welcome", "menu", "not_sure_label", "describe_case", "suggestions", "suggestion_reason",
+    "no_suggestion", "starting", "progress", "resume", "help_commands", "help_idle", "where",
+    "nothing_to_go_back_to", "previous_answer", "skipped", "no_active_run", "stopped",
+    "unknown_command", "unknown_choice", "stale_choice", "need_text", "need_choice", "need_yes_no",
+    "need_scale", "yes", "no", "not_sure", "scale_follow_up", "history_empty", "history_title",
+    "history_line", "summary_missing", "summary_title", "summary_date", "summary_answers",
+    "summary_no_answer", "summary_learning", "summary_no_learning", "summary_questions",
+    "summary_escalation", "summary_escalation_intro", "summary_area", "stage_line", "document_name",
+)
+
+
+def check_messages(path: Path = MESSAGES_FILE):
+    from knowledge.base import Problem
+
+    problems: list[Problem] = []
+    label = "dialogues/messages.yaml"
+    data = read_yaml(path, label, problems)
+    messages = validate(Messages, data, label, problems) if data is not None else None
+    if messages is not None:
+        extra = messages.__pydantic_extra__ or {}
+        problems += [Problem(label, name, "", "missing message") for name in REQUIRED_MESSAGES
+                     if not isinstance(extra.get(name), str)]
+    return (messages if not problems else None), problems
+
+
+@functools.cache
+def load_messages() -> Messages:
+    messages, problems = check_messages()
+    if problems:
+        raise ContentError(problems)
+    return messages
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Document:
+    filename: str
+    text: str
+
+
+@dataclass
+class Reply:
+    """One message to the user. `expects` says what kind of answer comes next."""
+
+    text: str
+    options: tuple[Option, ...] = ()
+    expects: str = "none"  # text | choice | yes_no | scale | none
+    progress: str | None = None
+    document: Document | None = None
+    alert: bool = False       # a correction (unexpected input), not a new question
+    context: str | None = None  # set by the service: which question these options belong to
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a user did: typed text, chose an option, or gave a command (without its slash)."""
+
+    user: str
+    text: str | None = None
+    choice: str | None = None
+    command: str | None = None
+
+
+@dataclass
+class RunState:
+    """Everything about one reflection that must survive a restart."""
+
+    dialogue: str
+    version: int
+    state: str
+    path: list[str] = field(default_factory=list)
+    answers: dict[str, str] = field(default_factory=dict)
+    area: str | None = None  # the user's area, for the escalation route in the summary
+
+    @property
+    def finished(self) -> bool:
+        return self.state == END
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply]
+    answered: tuple[str, str] | None = None   # (state, value) to store
+    unanswered: str | None = None             # state whose stored answer is withdrawn (skip)
+    matches: Match | None = None              # matcher result for a free-text answer
+    finished: bool = False
+    stopped: bool = False
+    summary: str | None = None
+
+
+class _Model:
+    """What a `transitions` machine moves: the run's state and answers, for branch conditions."""
+
+    def __init__(self, run: RunState):
+        self.state = run.state
+        self.answers = run.answers
+
+
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten".split())}
+_YES = {"yes", "y", "yeah", "yep", "yup", "ya", "yes they have", "definitely", "i have", "they have"}
+_NO = {"no", "n", "nope", "nah", "not really", "never", "no they haven't"}
+_NOT_SURE = {"not sure", "unsure", "dunno", "don't know", "dont know", "maybe", "i don't know",
+             "not_sure", "possibly", "no idea", "?"}
+
+
+class Engine:
+    def __init__(self, kb: KnowledgeBase, scripts: dict[str, CompiledScript], messages: Messages):
+        self.kb = kb
+        self.scripts = scripts
+        self.say = messages
+
+    # ---- starting, prompting, navigating -------------------------------------------------------
+
+    def start(self, dialogue: str) -> tuple[RunState, list[Reply]]:
+        compiled = self.scripts[dialogue]
+        run = RunState(dialogue, compiled.script.version, compiled.first)
+        intro = Reply(f"{self.say.starting.format(title=compiled.script.title)}\n\n{compiled.script.intro}")
+        return run, [intro, *self._settle(run, compiled)]
+
+    def prompt(self, run: RunState) -> Reply:
+        """The current step's question, as it should be shown."""
+        compiled = self.scripts[run.dialogue]
+        step = compiled.step_of(run.state)
+        progress = self.progress(run)
+        if run.state.endswith(WHY):
+            number = run.answers.get(step.id, "?")
+            text = (step.follow_up or self.say.scale_follow_up).format(number=number)
+            return Reply(text, expects="text", progress=progress)
+        if step.kind == "choice":
+            return Reply(step.prompt, tuple(Option(o.value, o.label) for o in step.options), "choice", progress)
+        if step.kind == "yes_no":
+            return Reply(step.prompt, tuple(Option(v, getattr(self.say, v)) for v in YES_NO), "yes_no", progress)
+        if step.kind == "scale":
+            return Reply(step.prompt, tuple(Option(str(n), str(n)) for n in range(11)), "scale", progress)
+        return Reply(step.prompt, expects="text", progress=progress)
+
+    def progress(self, run: RunState) -> str:
+        """"Step 3 of 8": steps answered so far, and those left on the path as it now stands."""
+        compiled = self.scripts[run.dialogue]
+        done = sum(1 for s in run.path if not s.endswith(WHY) and compiled.step_of(s).kind != "info")
+        if run.state.endswith(WHY):  # the follow-up belongs to the scale step already counted
+            number = done
+            total = done + compiled.remaining(compiled.default_next(compiled.step_of(run.state)))
+        else:
+            number = done + 1
+            total = done + compiled.remaining(run.state)
+        return self.say.progress.format(number=number, total=max(total, number))
+
+    def take(self, run: RunState, event: Event) -> Outcome:
+        """Apply one event to a run that is under way."""
+        compiled = self.scripts[run.dialogue]
+        if event.command:
+            return self._command(run, compiled, event.command)
+        step = compiled.step_of(run.state)
+        if run.state.endswith(WHY) or step.kind == "text":
+            return self._free_text(run, compiled, event)
+        value = self._read_option(step, event)
+        if value is None:
+            hint = {"choice": self.say.need_choice, "yes_no": self.say.need_yes_no,
+                    "scale": self.say.need_scale}[step.kind]
+            return Outcome([Reply(hint, alert=True), self.prompt(run)])
+        return self._advance(run, compiled, "next", (run.state, value))
+
+    def _free_text(self, run: RunState, compiled: CompiledScript, event: Event) -> Outcome:
+        text = (event.text or "").strip()
+        if not text:
+            return Outcome([Reply(self.say.need_text, alert=True), self.prompt(run)])
+        outcome = self._advance(run, compiled, "next", (run.state, text))
+        outcome.matches = self.kb.matcher.match(text)
+        return outcome
+
+    def _read_option(self, step: Step, event: Event) -> str | None:
+        given = (event.choice if event.choice is not None else event.text or "").strip()
+        said = re.sub(r"[.!]+$", "", given.casefold()).strip()
+        if step.kind == "scale":
+            found = re.fullmatch(r"(?:about |around |maybe |a )?(\d{1,2})(?:\s*(?:/|out of)\s*10)?", said)
+            number = int(found.group(1)) if found else _NUMBER_WORDS.get(said)
+            return str(number) if number is not None and 0 <= number <= 10 else None
+        if step.kind == "yes_no":
+            if said in YES_NO:
+                return said
+            return "yes" if said in _YES else "no" if said in _NO else "not_sure" if said in _NOT_SURE else None
+        values = [o.value for o in step.options]
+        if said in values:
+            return said
+        if said.isdigit() and 1 <= int(said) <= len(values):
+            return values[int(said) - 1]
+        for option in step.options:
+            if said and option.label.casefold().startswith(said):
+                return option.value
+        return None
+
+    def _command(self, run: RunState, compiled: CompiledScript, command: str) -> Outcome:
+        if command == "back":
+            if not run.path:
+                return Outcome([Reply(self.say.nothing_to_go_back_to), self.prompt(run)])
+            previous = run.path.pop()
+            self._move(run, compiled, f"to_{previous}")
+            replies = []
+            if previous in run.answers:
+                replies.append(Reply(self.say.previous_answer.format(answer=self.answer_label(run, previous))))
+            return Outcome(replies + [self.prompt(run)])
+        if command == "skip":
+            state = run.state
+            outcome = self._advance(run, compiled, "skip", None)
+            run.answers.pop(state, None)
+            outcome.unanswered = state
+            outcome.replies.insert(0, Reply(self.say.skipped))
+            return outcome
+        if command == "stop":
+            summary = self.summary(run)
+            run.state = END
+            return Outcome([Reply(self.say.stopped), self.summary_reply(summary)], finished=True,
+                           stopped=True, summary=summary)
+        if command == "help":
+            step = compiled.step_of(run.state)
+            text = "\n\n".join(t for t in (step.help if not run.state.endswith(WHY) else "",
+                                           self.say.help_commands) if t)
+            return Outcome([Reply(text), self.prompt(run)])
+        if command == "where":
+            title = compiled.script.title
+            number, total = re.findall(r"\d+", self.progress(run))[:2]
+            return Outcome([Reply(self.say.where.format(number=number, total=total, title=title)),
+                            self.prompt(run)])
+        return Outcome([Reply(self.say.unknown_command.format(command=command, help=self.say.help_commands)),
+                        self.prompt(run)])
+
+    def _advance(self, run: RunState, compiled: CompiledScript, trigger: str,
+                 answer: tuple[str, str] | None) -> Outcome:
+        if answer:
+            run.answers[answer[0]] = answer[1]
+        run.path.append(run.state)
+        self._move(run, compiled, trigger)
+        replies = self._settle(run, compiled)
+        if run.finished:
+            summary = self.summary(run)
+            return Outcome(replies + [self.summary_reply(summary)], answered=answer, finished=True,
+                           summary=summary)
+        return Outcome(replies, answered=answer)
+
+    def _settle(self, run: RunState, compiled: CompiledScript) -> list[Reply]:
+        """Show information steps and move past them, then prompt for the next answer."""
+        replies = []
+        while not run.finished and compiled.step_of(run.state).kind == "info":
+            replies.append(Reply(compiled.step_of(run.state).prompt))
+            self._move(run, compiled, "next")
+        if not run.finished:
+            replies.append(self.prompt(run))
+        return replies
+
+    @staticmethod
+    def _move(run: RunState, compiled: CompiledScript, trigger: str) -> None:
+        model = _Model(run)
+        compiled.machine.add_model(model, initial=run.state)
+        try:
+            model.trigger(trigger)
+        finally:
+            compiled.machine.remove_model(model)
+        run.state = model.state
+
+    # ---- the summary ---------------------------------------------------------------------------
+
+    def answer_label(self, run: RunState, state: str) -> str:
+        compiled = self.scripts[run.dialogue]
+        value = run.answers.get(state)
+        if value is None:
+            return self.say.summary_no_answer
+        step = compiled.step_of(state)
+        if state.endswith(WHY) or step.kind == "text":
+            return value
+        if step.kind == "choice":
+            return next((o.label for o in step.options if o.value == value), value)
+        if step.kind == "yes_no":
+            return getattr(self.say, value, value)
+        return f"{value} out of 10"
+
+    def summary(self, run: RunState, today: dt.date | None = None) -> str:
+        compiled = self.scripts[run.dialogue]
+        say, kb = self.say, self.kb
+        today = today or dt.date.today()
+        lines = [say.summary_title.format(title=compiled.script.title),
+                 say.summary_date.format(date=today.isoformat()), "", say.summary_answers]
+        asked = [s for s in run.path if compiled.step_of(s).kind != "info"]
+        for number, state in enumerate(asked, 1):
+            step = compiled.step_of(state)
+            question = (step.follow_up or say.scale_follow_up).format(number=run.answers.get(step.id, "?")) \
+                if state.endswith(WHY) else step.prompt
+            lines.append(f"{number}. {question}\n   {self.answer_label(run, state)}")
+
+        lp_scores: dict[str, float] = defaultdict(float)
+        routes: dict[str, float] = defaultdict(float)
+        for state in asked:
+            if (state.endswith(WHY) or compiled.step_of(state).kind == "text") and state in run.answers:
+                found = kb.matcher.match(run.answers[state])
+                for hit in found.learning_points:
+                    lp_scores[hit.id] += hit.score
+                for route in found.escalation:
+                    routes[route.id] += route.score
+        top = sorted(lp_scores, key=lambda i: (-lp_scores[i], i))[:SUMMARY_LEARNING_POINTS]
+        lines += ["", say.summary_learning]
+        if not top:
+            lines.append(say.summary_no_learning)
+        for lp_id in top:
+            lp = kb.learning_points[lp_id]
+            source = kb.sources[lp.source]
+            lines.append(f"- {lp.text} ({source.organisation}, {source.date_text}; {lp.id})")
+
+        questions = []
+        for lp_id in top:
+            question = kb.learning_points[lp_id].question
+            if question not in questions and len(questions) < SUMMARY_QUESTIONS - 1:
+                questions.append(question)
+        for question in compiled.script.supervision_questions:
+            if len(questions) >= SUMMARY_QUESTIONS:
+                break
+            if question not in questions:
+                questions.append(question)
+        lines += ["", say.summary_questions] + [f"- {q}" for q in questions]
+
+        if routes:
+            situation = kb.situations[max(routes, key=lambda r: (routes[r], r))]
+            lines += ["", say.summary_escalation, say.summary_escalation_intro.format(situation=situation.label),
+                      situation.advice, *self.route_lines(situation.start_stage, run.area)]
+        return "\n".join(lines)
+
+    def route_lines(self, start_stage: str, area: str | None) -> list[str]:
+        """The escalation stages from `start_stage` on, with the area's procedure and caveats."""
+        kb, say = self.kb, self.say
+        stages = sorted(kb.escalation.stages, key=lambda s: s.number)
+        first = next(s.number for s in stages if s.id == start_stage)
+        lines = [say.stage_line.format(**stage.model_dump()) for stage in stages if stage.number >= first]
+        chosen = kb.areas.get(area or "generic") or kb.areas.get("generic")
+        if chosen is not None:
+            date = chosen.procedure.source_date.isoformat() if chosen.procedure.source_date else "unknown"
+            lines.append(say.summary_area.format(procedure=chosen.procedure.name, date=date,
+                                                 reminder=chosen.check_reminder))
+        lines.append(kb.escalation.generic_notice)
+        return lines
+
+    def summary_reply(self, summary: str) -> Reply:
+        """A summary as a message, with the same text as a document to keep."""
+        name = self.say.document_name.format(date=dt.date.today().isoformat())
+        return Reply(summary, document=Document(name, summary))
+
+    # ---- choosing where to start ---------------------------------------------------------------
+
+    def menu(self) -> Reply:
+        options = tuple(Option(f"reflect:{c.id}", c.script.title) for c in self.scripts.values())
+        return Reply(self.say.menu, options + (Option("reflect:opening", self.say.not_sure_label),), "choice")
+
+    def suggest(self, text: str) -> Reply:
+        """Which reflections fit a short description of a case, and why."""
+        found = self.kb.matcher.match(text)
+        points = {t.id: (t.points, t.why) for t in found.themes}
+        ranked = []
+        for compiled in self.scripts.values():
+            themes = compiled.script.themes
+            score = sum(points.get(t, (0,))[0] * (1.0 if i == 0 else 0.3) for i, t in enumerate(themes))
+            if themes[0] in points or score >= 3:
+                words = [w for t in themes if t in points for w in points[t][1]]
+                ranked.append((score, compiled, words))
+        ranked.sort(key=lambda r: (-r[0], r[1].id))
+        if not ranked:
+            menu = self.menu()
+            return Reply(self.say.no_suggestion, menu.options, "choice")
+        lines = [self.say.suggestions]
+        for _, compiled, words in ranked[:2]:
+            quoted = ", ".join(f'"{w}"' for w in dict.fromkeys(words[:3]))
+            lines.append("- " + self.say.suggestion_reason.format(title=compiled.script.title, words=quoted))
+        options = tuple(Option(f"reflect:{c.id}", c.script.title) for _, c, _ in ranked[:2])
+        return Reply("\n".join(lines), options, "choice")

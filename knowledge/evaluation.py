@@ -1,0 +1,137 @@
+"""Scoring the matcher on a labelled JSON Lines file (`reflectbot eval FILE`).
+
+Each line has `text` and `themes`: a list of theme ids, primary first, or `["none"]`.
+- top-1 / top-3: on themed rows, a hit when a labelled theme is ranked first / in the first three;
+- none: the share of `none` rows given no theme at all;
+- precision and recall per theme, of the themes reported (all of them, not only the first) against
+  the labels: precision, of the rows a theme was reported for, the share labelled with it; recall,
+  of the rows labelled with it, the share it was reported for;
+- the most frequent confusions (first label -> first-ranked theme, when that is not a label);
+- mean matching time per text.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NONE = "none"
+
+
+@dataclass
+class Evaluation:
+    rows: int = 0
+    themed: int = 0
+    top1: int = 0
+    top3: int = 0
+    none_rows: int = 0
+    none_right: int = 0
+    seconds: float = 0.0
+    true_pos: Counter = field(default_factory=Counter)
+    predicted: Counter = field(default_factory=Counter)
+    actual: Counter = field(default_factory=Counter)
+    confusions: Counter = field(default_factory=Counter)
+
+    @property
+    def top1_accuracy(self) -> float:
+        return self.top1 / self.themed if self.themed else 0.0
+
+    @property
+    def top3_accuracy(self) -> float:
+        return self.top3 / self.themed if self.themed else 0.0
+
+    @property
+    def none_accuracy(self) -> float:
+        return self.none_right / self.none_rows if self.none_rows else 0.0
+
+    @property
+    def mean_ms(self) -> float:
+        return 1000 * self.seconds / self.rows if self.rows else 0.0
+
+    def per_theme(self) -> dict[str, tuple[float, float, int]]:
+        """theme -> (precision, recall, rows labelled with it)."""
+        out = {}
+        for theme in sorted(set(self.actual) | set(self.predicted)):
+            p = self.true_pos[theme] / self.predicted[theme] if self.predicted[theme] else 0.0
+            r = self.true_pos[theme] / self.actual[theme] if self.actual[theme] else 0.0
+            out[theme] = (p, r, self.actual[theme])
+        return out
+
+    def as_dict(self) -> dict:
+        return {
+            "rows": self.rows, "themed_rows": self.themed, "none_rows": self.none_rows,
+            "top1": round(self.top1_accuracy, 4), "top3": round(self.top3_accuracy, 4),
+            "none_given_no_theme": round(self.none_accuracy, 4),
+            "mean_ms_per_text": round(self.mean_ms, 3),
+            "per_theme": {t: {"precision": round(p, 3), "recall": round(r, 3), "rows": n}
+                          for t, (p, r, n) in self.per_theme().items()},
+            "confusions": [{"label": a, "ranked_first": b, "count": n}
+                           for (a, b), n in self.confusions.most_common(10)],
+        }
+
+    def as_text(self) -> str:
+        lines = [
+            f"rows: {self.rows} ({self.themed} themed, {self.none_rows} none)",
+            f"top-1 theme accuracy: {self.top1_accuracy:.1%} ({self.top1}/{self.themed})",
+            f"top-3 theme accuracy: {self.top3_accuracy:.1%} ({self.top3}/{self.themed})",
+            f"none rows given no theme: {self.none_accuracy:.1%} ({self.none_right}/{self.none_rows})",
+            f"mean time per text: {self.mean_ms:.3f} ms",
+            "",
+            f"{'theme':28} {'precision':>9} {'recall':>7} {'rows':>5}",
+        ]
+        for theme, (p, r, n) in self.per_theme().items():
+            lines.append(f"{theme:28} {p:9.2f} {r:7.2f} {n:5d}")
+        if self.confusions:
+            lines += ["", "most frequent confusions (label -> ranked first):"]
+            lines += [f"  {a} -> {b}: {n}" for (a, b), n in self.confusions.most_common(10)]
+        return "\n".join(lines)
+
+
+def read_labelled(path: Path) -> list[dict]:
+    rows = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                text, themes = row["text"], row["themes"]
+            except (json.JSONDecodeError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}: line {number}: needs a JSON object with text and themes "
+                                 f"({type(error).__name__})") from None
+            if not isinstance(themes, list) or not themes or not isinstance(text, str):
+                raise ValueError(f"{path}: line {number}: themes must be a non-empty list")
+            rows.append({"text": text, "themes": themes})
+    return rows
+
+
+def evaluate(matcher, rows: list[dict]) -> Evaluation:
+    result = Evaluation()
+    for row in rows:
+        started = time.perf_counter()
+        found = matcher.match(row["text"])
+        result.seconds += time.perf_counter() - started
+        ranked = [t.id for t in found.themes]
+        labels = row["themes"]
+        first = ranked[0] if ranked else NONE
+        result.rows += 1
+        for theme in ranked:
+            result.predicted[theme] += 1
+            result.true_pos[theme] += theme in labels
+        for theme in labels:
+            if theme != NONE:
+                result.actual[theme] += 1
+        if labels == [NONE]:
+            result.none_rows += 1
+            result.none_right += not ranked
+            if ranked:
+                result.confusions[(NONE, first)] += 1
+            continue
+        result.themed += 1
+        result.top1 += first in labels
+        result.top3 += any(t in labels for t in ranked[:3])
+        if first not in labels:
+            result.confusions[(labels[0], first)] += 1
+    return result

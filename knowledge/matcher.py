@@ -1,0 +1,212 @@
+"""The matcher: which themes, learning points and escalation routes a practitioner's words are about.
+
+Each theme (and each escalation situation) has cue vocabulary in the content files, graded strong,
+medium and weak. A text scores a theme by the cues found in it; cues of one theme that cover the same
+words count once, at the strongest. Themes below a floor are not reported, so text about none of them
+gets an empty list. Learning points are ranked by the themes they share with the text and the words
+they have in common with it. Every result says which of the practitioner's words led to it.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from knowledge.schema import Vocabulary
+from knowledge.words import Cue, Words, compile_cue, stem
+
+WEIGHTS = {"strong": 3.0, "medium": 2.0, "weak": 1.0}
+THEME_FLOOR = 2.0
+"""Cue points a theme needs before it is reported: one strong or medium cue, or two weak ones."""
+RELATIVE_FLOOR = 0.3
+"""A theme is reported only with at least this share of the best theme's points."""
+ROUTE_FLOOR = 2.0
+LEARNING_POINTS_SHOWN = 3
+
+# Words that carry no meaning for comparing a text with a learning point.
+STOPWORDS = frozenset(stem(w) for w in """
+a about above after again against all am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have
+having he her here hers herself him himself his how i if in into is it its itself just me more most
+my myself no nor not of off on once only or other our ours out over own same she should so some such
+than that the their theirs them themselves then there these they this those through to too under
+until up very was we were what when where which while who whom why will with would you your yours
+yourself also been being get got going know think really still just like one two there's it's i'm
+child children family families parent parents professional professionals practitioner practitioners
+case cases work working agency agencies service services need needs ensure make made
+""".split())
+
+
+@dataclass(frozen=True)
+class ThemeHit:
+    id: str
+    score: float
+    points: float
+    why: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LearningPointHit:
+    id: str
+    source: str
+    score: float
+    why: str
+
+
+@dataclass(frozen=True)
+class RouteHit:
+    id: str
+    label: str
+    start_stage: str
+    score: float
+    why: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    themes: tuple[ThemeHit, ...] = ()
+    learning_points: tuple[LearningPointHit, ...] = ()
+    escalation: tuple[RouteHit, ...] = ()
+
+    def as_json(self) -> dict:
+        return {
+            "themes": [{"id": t.id, "score": t.score, "why": list(t.why)} for t in self.themes],
+            "learning_points": [{"id": lp.id, "source": lp.source, "score": lp.score, "why": lp.why}
+                                for lp in self.learning_points],
+            "escalation": [{"id": r.id, "label": r.label, "start_stage": r.start_stage,
+                            "score": r.score, "why": list(r.why)} for r in self.escalation],
+        }
+
+
+@dataclass
+class CueSet:
+    """Compiled cues for several labels (themes or situations), indexed by their first word."""
+
+    by_stem: dict[str, list[tuple[str, Cue]]] = field(default_factory=lambda: defaultdict(list))
+    by_prefix: dict[str, list[tuple[str, Cue]]] = field(default_factory=lambda: defaultdict(list))
+
+    @classmethod
+    def of(cls, vocabularies: Mapping[str, Vocabulary]) -> "CueSet":
+        cues = cls()
+        for label, vocabulary in vocabularies.items():
+            for strength, weight in WEIGHTS.items():
+                for text in getattr(vocabulary, strength):
+                    cue = compile_cue(text, weight)
+                    if cue is None:
+                        continue
+                    index = cues.by_prefix if cue.first.prefix else cues.by_stem
+                    index[cue.first.text].append((label, cue))
+        cues.by_stem, cues.by_prefix = dict(cues.by_stem), dict(cues.by_prefix)
+        return cues
+
+    def score(self, words: Words) -> dict[str, tuple[float, tuple[str, ...]]]:
+        """Points per label and the words that earned them."""
+        found: dict[str, list[tuple[float, int, int, Cue]]] = defaultdict(list)
+        for i, (raw, stemmed) in enumerate(zip(words.raw, words.stems)):
+            candidates = list(self.by_stem.get(stemmed, ()))
+            for end in range(1, len(raw) + 1):
+                candidates.extend(self.by_prefix.get(raw[:end], ()))
+            for label, cue in candidates:
+                span = cue.find(words, i)
+                if span:
+                    found[label].append((cue.weight, span[0], span[1], cue))
+        scores = {}
+        for label, matches in found.items():
+            matches.sort(key=lambda m: (-m[0], m[1] - m[2]))
+            taken: set[int] = set()
+            seen_cues: set[str] = set()
+            points, why = 0.0, []
+            for weight, start, end, cue in matches:
+                span = set(range(start, end))
+                if span & taken or cue.source in seen_cues:
+                    continue
+                taken |= span
+                seen_cues.add(cue.source)
+                points += weight
+                why.append(" ".join(words.raw[start:end]))
+            scores[label] = (points, tuple(why))
+        return scores
+
+
+def _content_stems(words: Words) -> set[str]:
+    return {s for s in words.stems if s not in STOPWORDS and len(s) > 2 and not s.isdigit()}
+
+
+def _scaled(points: float) -> float:
+    """Cue points on a 0-1 scale (half at 4 points)."""
+    return round(points / (points + 4.0), 3)
+
+
+class Matcher:
+    """Matches free text against one knowledge base. Build once; `match` is cheap."""
+
+    def __init__(self, kb):
+        self.kb = kb
+        self.theme_cues = CueSet.of({t.id: t.vocabulary for t in kb.themes.values()})
+        self.route_cues = CueSet.of({s.id: s.vocabulary for s in kb.escalation.situations})
+        self._lp_stems = {lp.id: _content_stems(Words.of(f"{lp.text} {lp.question}"))
+                          for lp in kb.learning_points.values()}
+        counts: dict[str, int] = defaultdict(int)
+        for stems in self._lp_stems.values():
+            for s in stems:
+                counts[s] += 1
+        total = max(len(self._lp_stems), 1)
+        self._idf = {s: math.log(1 + total / n) for s, n in counts.items()}
+        self._lp_norm = {lp: math.sqrt(sum(self._idf[s] for s in stems)) or 1.0
+                         for lp, stems in self._lp_stems.items()}
+        self._lps_by_theme: dict[str, list] = defaultdict(list)
+        for lp in kb.learning_points.values():
+            for theme in lp.themes:
+                self._lps_by_theme[theme].append(lp)
+
+    def match(self, text: str) -> Match:
+        words = Words.of(text)
+        themes = self._themes(words)
+        return Match(themes, self._learning_points(words, themes), self._routes(words))
+
+    def _themes(self, words: Words) -> tuple[ThemeHit, ...]:
+        scores = self.theme_cues.score(words)
+        if not scores:
+            return ()
+        best = max(points for points, _ in scores.values())
+        hits = [ThemeHit(theme, _scaled(points), points, why) for theme, (points, why) in scores.items()
+                if points >= THEME_FLOOR and points >= RELATIVE_FLOOR * best]
+        return tuple(sorted(hits, key=lambda h: (-h.points, h.id)))
+
+    def _routes(self, words: Words) -> tuple[RouteHit, ...]:
+        situations = self.kb.situations
+        hits = [RouteHit(sid, situations[sid].label, situations[sid].start_stage, _scaled(points), why)
+                for sid, (points, why) in self.route_cues.score(words).items() if points >= ROUTE_FLOOR]
+        return tuple(sorted(hits, key=lambda h: (-h.score, h.id)))
+
+    def _learning_points(self, words: Words, themes: tuple[ThemeHit, ...]) -> tuple[LearningPointHit, ...]:
+        if not themes:
+            return ()
+        top = themes[0].points
+        weight = {t.id: t.points / top for t in themes}
+        why_of = {t.id: t.why for t in themes}
+        text_stems = _content_stems(words)
+        text_norm = math.sqrt(sum(self._idf.get(s, 0.0) for s in text_stems)) or 1.0
+        ranked = []
+        for theme in weight:
+            for lp in self._lps_by_theme.get(theme, ()):
+                theme_part = max((weight.get(t, 0.0) * (1.0 if k == 0 else 0.7)
+                                  for k, t in enumerate(lp.themes)), default=0.0)
+                shared = text_stems & self._lp_stems[lp.id]
+                lexical = sum(self._idf[s] for s in shared) / (text_norm * self._lp_norm[lp.id])
+                ranked.append((theme_part + lexical, lp, theme, shared))
+        best: dict[str, tuple] = {}
+        for item in ranked:
+            if item[1].id not in best or item[0] > best[item[1].id][0]:
+                best[item[1].id] = item
+        hits = []
+        for score, lp, theme, shared in sorted(best.values(), key=lambda x: (-x[0], x[1].id)):
+            reason = f"{self.kb.themes[theme].name}: {', '.join(why_of[theme][:3])}"
+            if shared:
+                common = sorted({w for w, s in zip(words.raw, words.stems) if s in shared})
+                reason += f"; shared words: {', '.join(common[:4])}"
+            hits.append(LearningPointHit(lp.id, lp.source, round(score, 3), reason))
+            if len(hits) == LEARNING_POINTS_SHOWN:
+                break
+        return tuple(hits)

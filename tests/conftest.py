@@ -1,0 +1,29 @@
+import pytest
+
+from bot.service import Service
+from bot.store import Store
+from dialogues.engine import Engine, load_messages
+from dialogues.script import load_scripts
+from knowledge.base import load_knowledge
+
+
+@pytest.fixture(scope="session")
+def kb():
+    return load_knowledge()
+
+
+@pytest.fixture(scope="session")
+def engine(kb):
+    return Engine(kb, load_scripts(), load_messages())
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'reflectbot.db'}"
+
+
+@pytest.fixture
+def service(engine, db_url):
+    service = Service(Store(db_url), engine)
+    yield service
+    service.store.close()
