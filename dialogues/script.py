@@ -89,6 +89,13 @@ class Script(Strict):
     supervision_questions: list[str] = Field(default_factory=list)
 
 
+class ScriptFile(Script):
+    """A script as read from its file: each step is checked on its own, so one broken step does
+    not hide the problems of the others."""
+
+    steps: list[dict] = Field(min_length=1)
+
+
 @dataclass
 class CompiledScript:
     """A checked script with its state machine."""
@@ -178,10 +185,11 @@ def diagram(script: Script) -> str:
     return picture.get_graph().draw(None)
 
 
-def _problems_in(script: Script, label: str, theme_ids: set[str]) -> list[Problem]:
+def _problems_in(script: Script, label: str, theme_ids: set[str], known: set[str]) -> list[Problem]:
+    """Problems in a script's valid steps; `known` holds every step id in the file, valid or not."""
     problems = []
     ids = [s.id for s in script.steps]
-    known = set(ids) | {END}
+    known = known | {END}
     for i, theme in enumerate(script.themes):
         if theme not in theme_ids:
             problems.append(Problem(label, script.id, f"themes[{i}]", f"unknown theme {theme!r}"))
@@ -206,10 +214,11 @@ def _problems_in(script: Script, label: str, theme_ids: set[str]) -> list[Proble
             if branch.goto not in known:
                 problems.append(Problem(label, step.id, f"{where}.goto", f"goes to unknown step {branch.goto!r}"))
             tested = branch.when.step or step.id
-            if tested not in set(ids):
-                problems.append(Problem(label, step.id, f"{where}.when.step", f"unknown step {tested!r}"))
+            target = next((s for s in script.steps if s.id == tested), None)
+            if target is None:
+                if tested not in known:
+                    problems.append(Problem(label, step.id, f"{where}.when.step", f"unknown step {tested!r}"))
                 continue
-            target = next(s for s in script.steps if s.id == tested)
             allowed = ({o.value for o in target.options} if target.kind == "choice"
                        else set(YES_NO) if target.kind == "yes_no" else None)
             if branch.when.answer is not None and (allowed is None or not set(branch.when.answer) <= allowed):
@@ -218,8 +227,12 @@ def _problems_in(script: Script, label: str, theme_ids: set[str]) -> list[Proble
             if branch.when.answer is None and target.kind != "scale":
                 problems.append(Problem(label, step.id, f"{where}.when",
                                         f"at_most/at_least need a scale step, {tested!r} is {target.kind}"))
-    if problems:
-        return problems
+    return problems
+
+
+def _unreachable(script: Script, label: str) -> list[Problem]:
+    problems = []
+    ids = [s.id for s in script.steps]
     compiled = CompiledScript(script, None, {s.id: s for s in script.steps})  # type: ignore[arg-type]
     reachable, todo = set(), [ids[0]]
     while todo:
@@ -243,14 +256,26 @@ def check_scripts(kb, scripts_dir: Path | None = None) -> tuple[dict[str, Compil
     for path in sorted(root.glob("*.yaml")):
         label = f"dialogues/scripts/{path.name}" if root == SCRIPTS_DIR else path.as_posix()
         data = read_yaml(path, label, problems)
-        script = validate(Script, data, label, problems) if data is not None else None
-        if script is None:
+        header = validate(ScriptFile, data, label, problems) if data is not None else None
+        if header is None:
             continue
+        steps, known = [], set()
+        for index, raw in enumerate(header.steps):
+            given = raw.get("id") if isinstance(raw, dict) else None
+            name = given if isinstance(given, str) else f"steps[{index}]"
+            known.add(name)
+            step = validate(Step, raw, label, problems, entry=name)
+            if step is not None:
+                steps.append(step)
+        whole = len(steps) == len(header.steps)
+        script = Script.model_construct(**{**dict(header), "steps": steps})
         if script.id != path.stem:
             problems.append(Problem(label, script.id, "id", f"must match the file name {path.stem!r}"))
-        found = _problems_in(script, label, set(kb.themes))
+        found = _problems_in(script, label, set(kb.themes), known)
+        if whole and not found:
+            found = _unreachable(script, label)
         problems += found
-        if not found:
+        if whole and not found:
             compiled[script.id] = compile_script(script)
     return compiled, problems
 
