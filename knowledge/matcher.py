@@ -21,7 +21,8 @@ THEME_FLOOR = 2.0
 """Cue points a theme needs before it is reported: one strong or medium cue, or two weak ones."""
 RELATIVE_FLOOR = 0.3
 """A theme is reported only with at least this share of the best theme's points."""
-ROUTE_FLOOR = 2.0
+ROUTE_FLOOR = 3.0
+"""Cue points an escalation situation needs on its own; with the escalation theme found, THEME_FLOOR."""
 LEARNING_POINTS_SHOWN = 3
 
 # Words that carry no meaning for comparing a text with a learning point.
@@ -163,7 +164,8 @@ class Matcher:
     def match(self, text: str) -> Match:
         words = Words.of(text)
         themes = self._themes(words)
-        return Match(themes, self._learning_points(words, themes), self._routes(words))
+        escalating = any(t.id == "escalation" for t in themes)
+        return Match(themes, self._learning_points(words, themes), self._routes(words, escalating))
 
     def _themes(self, words: Words) -> tuple[ThemeHit, ...]:
         scores = self.theme_cues.score(words)
@@ -174,10 +176,11 @@ class Matcher:
                 if points >= THEME_FLOOR and points >= RELATIVE_FLOOR * best]
         return tuple(sorted(hits, key=lambda h: (-h.points, h.id)))
 
-    def _routes(self, words: Words) -> tuple[RouteHit, ...]:
+    def _routes(self, words: Words, escalating: bool) -> tuple[RouteHit, ...]:
         situations = self.kb.situations
+        floor = THEME_FLOOR if escalating else ROUTE_FLOOR
         hits = [RouteHit(sid, situations[sid].label, situations[sid].start_stage, _scaled(points), why)
-                for sid, (points, why) in self.route_cues.score(words).items() if points >= ROUTE_FLOOR]
+                for sid, (points, why) in self.route_cues.score(words).items() if points >= floor]
         return tuple(sorted(hits, key=lambda h: (-h.score, h.id)))
 
     def _learning_points(self, words: Words, themes: tuple[ThemeHit, ...]) -> tuple[LearningPointHit, ...]:
