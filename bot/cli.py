@@ -31,11 +31,17 @@ def cmd_match(args) -> int:
             except (json.JSONDecodeError, KeyError, TypeError):
                 print(json.dumps({"error": f"line {number}: expected a JSON object with a text field"}))
                 continue
-            print(json.dumps(kb.matcher.match(text).as_json()), flush=True)
+            answer = kb.matcher.match(text).as_json()
+            answer["immediate_risk"] = kb.safety.check(text) is not None
+            print(json.dumps(answer), flush=True)
         return 0
     if not args.text:
         sys.exit('reflectbot match: give some text, e.g. reflectbot match "mum says yes to everything"')
-    print(match_as_text(kb, kb.matcher.match(" ".join(args.text))))
+    text = " ".join(args.text)
+    danger = kb.safety.check(text)
+    if danger:
+        print(kb.safety.message + "\n")
+    print(match_as_text(kb, kb.matcher.match(text)))
     return 0
 
 
@@ -43,6 +49,14 @@ def cmd_eval(args) -> int:
     from knowledge.evaluation import evaluate, read_labelled
 
     kb = _knowledge()
+    if args.safety:
+        from knowledge.evaluation import evaluate_safety
+
+        try:
+            print(evaluate_safety(kb.safety, Path(args.file)).as_text())
+        except (OSError, ValueError, KeyError) as error:
+            sys.exit(f"reflectbot eval: {args.file}: needs lines with text and immediate ({error})")
+        return 0
     try:
         rows = read_labelled(Path(args.file))
     except (OSError, ValueError) as error:
@@ -129,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="score the matcher on a labelled JSON Lines file")
     evaluate.add_argument("file")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument("--safety", action="store_true",
+                          help="score the immediate-danger safety net (lines with text and immediate)")
     evaluate.set_defaults(run=cmd_eval)
 
     chat = commands.add_parser("chat", help="reflect in a console chat (no token or server needed)")

@@ -14,12 +14,13 @@ from collections import defaultdict
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.store import Answer, AnswerMatch, Run, Store, User, utcnow
+from bot.store import Answer, AnswerMatch, Run, SafetyAlarm, Store, User, utcnow
 from dialogues.engine import Engine, Event, Outcome, Reply, RunState, load_messages
 from dialogues.script import load_scripts
 from knowledge.base import load_knowledge
 
 OPENING = "case_description"
+ESCALATING = "escalation"
 
 
 class Service:
@@ -56,10 +57,21 @@ class Service:
     # ---- routing -----------------------------------------------------------------------------
 
     def _route(self, session: Session, user: User, run: Run | None, event: Event) -> list[Reply]:
+        danger = self.engine.danger(event.text)
+        if danger is not None:  # immediate danger comes first, whatever else is going on
+            place = f"{run.dialogue_id}:{run.state}" if run is not None else (event.command or "chat")
+            session.add(SafetyAlarm(user=user, kind=danger.kind, place=place[:80]))
+            if run is None:
+                return [self.engine.alarm(), Reply(self.say.safety_carry_on_idle)]
+            return [self.engine.alarm(), Reply(self.say.safety_carry_on), self.engine.prompt(self._state_of(run, user))]
         if event.command:
             return self._command(session, user, run, event.command, (event.text or "").strip())
         if event.choice is not None and event.choice.startswith("reflect:"):
             return self._choose_reflection(session, user, run, event.choice.removeprefix("reflect:"))
+        if event.choice is not None and event.choice.startswith("escalate:"):
+            return self._escalation_choice(user, event.choice.removeprefix("escalate:"))
+        if event.choice is not None and event.choice.startswith("area:"):
+            return self._set_area(user, event.choice.removeprefix("area:"))
         if run is not None:
             return self._take(session, user, run, event)
         if event.choice is not None:
@@ -67,7 +79,9 @@ class Service:
         text = (event.text or "").strip()
         if not text:
             return [self.engine.menu()]
-        user.waiting_for = None
+        waiting, user.waiting_for = user.waiting_for, None
+        if waiting == ESCALATING:
+            return [self.engine.escalate_text(text, user.area)]
         return [self.engine.suggest(text)]
 
     def _command(self, session: Session, user: User, run: Run | None, command: str, argument: str):
@@ -75,6 +89,13 @@ class Service:
             return [Reply(self.say.welcome), *self._where_now(user, run)]
         if command == "reflect":
             return self._where_now(user, run)
+        if command == "escalate":
+            if argument:
+                return [self.engine.escalate_text(argument, user.area)]
+            user.waiting_for = ESCALATING
+            return [self.engine.escalate_question()]
+        if command == "area":
+            return self._set_area(user, argument) if argument else [self.engine.areas()]
         if command == "history":
             return [self._history(session, user)]
         if command == "summary":
@@ -86,6 +107,24 @@ class Service:
         if command in ("back", "skip", "stop", "where"):
             return [Reply(self.say.no_active_run), Reply(self.say.help_idle)]
         return [Reply(self.say.unknown_command.format(command=command, help=self.say.help_idle))]
+
+    def _escalation_choice(self, user: User, choice: str) -> list[Reply]:
+        user.waiting_for = None
+        if choice == "now":
+            return [self.engine.immediate_risk()]
+        if choice == "not_now":
+            user.waiting_for = ESCALATING  # the practitioner may also just describe it
+            return [self.engine.situations()]
+        if choice in self.engine.kb.situations:
+            return [self.engine.route(choice, user.area)]
+        return [Reply(self.say.unknown_choice), self.engine.escalate_question()]
+
+    def _set_area(self, user: User, said: str) -> list[Reply]:
+        area = self.engine.find_area(said)
+        if area is None:
+            return [self.engine.areas(self.say.area_unknown.format(area=said[:40]))]
+        user.area = area
+        return [self.engine.area_chosen(area)]
 
     def _where_now(self, user: User, run: Run | None) -> list[Reply]:
         if run is None:
@@ -154,6 +193,7 @@ class Service:
     def _token(run: Run | None) -> str:
         """Identifies the question now on screen; a button from another question carries another."""
         return f"{run.id}.{len(run.path)}" if run is not None else "menu"
+
 
     # ---- history -----------------------------------------------------------------------------
 

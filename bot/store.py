@@ -110,6 +110,18 @@ class AnswerMatch(Base):
     answer: Mapped[Answer] = relationship(back_populates="matches")
 
 
+class SafetyAlarm(Base):
+    """That the safety net fired for a user, of which kind and where; never what they wrote."""
+
+    __tablename__ = "safety_alarms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    place: Mapped[str] = mapped_column(String(80))  # dialogue and step, or the command
+    raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 def default_url() -> str:
     if os.environ.get("DATABASE_URL"):
         return os.environ["DATABASE_URL"]

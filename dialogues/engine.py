@@ -45,6 +45,9 @@ REQUIRED_MESSAGES = (
     "history_line", "summary_missing", "summary_title", "summary_date", "summary_answers",
     "summary_no_answer", "summary_learning", "summary_no_learning", "summary_questions",
     "summary_escalation", "summary_escalation_intro", "summary_area", "stage_line", "document_name",
+    "escalate_question", "escalate_yes", "escalate_no", "escalate_situation", "escalate_understood",
+    "escalate_not_understood", "route_title", "route_area_hint", "area_question", "area_set",
+    "area_procedure", "area_unknown", "safety_carry_on", "safety_carry_on_idle",
 )
 
 
@@ -414,3 +417,67 @@ class Engine:
             lines.append("- " + self.say.suggestion_reason.format(title=compiled.script.title, words=quoted))
         options = tuple(Option(f"reflect:{c.id}", c.script.title) for _, c, _ in ranked[:2])
         return Reply("\n".join(lines), options, "choice")
+
+    # ---- escalation and areas ------------------------------------------------------------------
+
+    def escalate_question(self) -> Reply:
+        return Reply(self.say.escalate_question, (Option("escalate:now", self.say.escalate_yes),
+                                                  Option("escalate:not_now", self.say.escalate_no)), "choice")
+
+    def immediate_risk(self) -> Reply:
+        risk = self.kb.escalation.immediate_risk
+        return Reply(f"{risk.title}\n\n{risk.message}", alert=True)
+
+    def situations(self, text: str | None = None) -> Reply:
+        options = tuple(Option(f"escalate:{s.id}", s.label) for s in self.kb.escalation.situations)
+        return Reply(text or self.say.escalate_situation, options, "choice")
+
+    def route(self, situation_id: str, area: str | None, understood: bool = False) -> Reply:
+        """The whole route for a situation: stage by stage, with the area's procedure."""
+        situation = self.kb.situations[situation_id]
+        lines = []
+        if understood:
+            lines += [self.say.escalate_understood.format(situation=situation.label), ""]
+        lines += [self.say.route_title.format(situation=situation.label), situation.advice, ""]
+        lines += self.route_lines(situation.start_stage, area)
+        if not area:
+            lines.append(self.say.route_area_hint)
+        lines.append(self.kb.escalation.partnerships_note)
+        return Reply("\n\n".join(line for line in lines if line is not None).replace("\n\n\n", "\n\n"))
+
+    def escalate_text(self, text: str, area: str | None) -> Reply:
+        """`/escalate TEXT`: straight to the route the text describes, saying what was understood."""
+        routes = self.kb.matcher.match(text).escalation
+        if not routes:
+            return self.situations(self.say.escalate_not_understood)
+        return self.route(routes[0].id, area, understood=True)
+
+    def areas(self, text: str | None = None) -> Reply:
+        options = tuple(Option(f"area:{a.id}", a.name) for a in self.kb.areas.values())
+        return Reply(text or self.say.area_question, options, "choice")
+
+    def find_area(self, said: str) -> str | None:
+        said = said.strip().casefold()
+        for area in self.kb.areas.values():
+            if said in (area.id, area.name.casefold()) or (len(said) >= 3 and area.name.casefold().startswith(said)):
+                return area.id
+        return None
+
+    def area_chosen(self, area_id: str) -> Reply:
+        area = self.kb.areas[area_id]
+        date = area.procedure.source_date.isoformat() if area.procedure.source_date else "unknown"
+        lines = [self.say.area_set.format(name=area.name),
+                 self.say.area_procedure.format(procedure=area.procedure.name, date=date)]
+        if area.procedure.url:
+            lines.append(area.procedure.url)
+        lines += [area.notes, area.check_reminder]
+        return Reply("\n\n".join(line for line in lines if line))
+
+    # ---- the safety net ------------------------------------------------------------------------
+
+    def danger(self, text: str | None):
+        """The immediate danger a message states, if any; checked before anything else."""
+        return self.kb.safety.check(text) if text else None
+
+    def alarm(self) -> Reply:
+        return Reply(self.kb.safety.message, alert=True)

@@ -70,7 +70,9 @@ class KnowledgeBase:
     learning_points: dict[str, LearningPoint]
     escalation: schema.EscalationFile
     areas: dict[str, schema.Area]
+    safety_cues: schema.SafetyCuesFile
     _matcher: Any = field(default=None, repr=False)
+    _safety: Any = field(default=None, repr=False)
 
     @property
     def stages(self) -> dict[str, schema.Stage]:
@@ -88,6 +90,15 @@ class KnowledgeBase:
 
             self._matcher = Matcher(self)
         return self._matcher
+
+    @property
+    def safety(self):
+        """The immediate-danger safety net, built on first use."""
+        if self._safety is None:
+            from knowledge.safety import SafetyNet
+
+            self._safety = SafetyNet(self.safety_cues)
+        return self._safety
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -185,6 +196,7 @@ def check_knowledge(content_dir: Path | None = None) -> tuple[KnowledgeBase | No
     themes_file = load(root / "themes.yaml", schema.ThemesFile)
     sources_file = load(root / "sources.yaml", schema.SourcesFile)
     escalation = load(root / "escalation.yaml", schema.EscalationFile)
+    safety_cues = load(root / "safety_cues.yaml", schema.SafetyCuesFile)
     lp_files = {p: load(p, schema.LearningPointsFile) for p in sorted((root / "learning_points").glob("*.yaml"))}
     area_files = {p: load(p, schema.Area) for p in sorted((root / "areas").glob("*.yaml"))}
 
@@ -246,8 +258,10 @@ def check_knowledge(content_dir: Path | None = None) -> tuple[KnowledgeBase | No
             problems.append(Problem(label(path), area.id, "source", f"unknown source {area.source!r}"))
     _duplicates(((a.id, label(p)) for p, a in area_files.items() if a), problems)
 
-    usable = themes_file and sources_file and escalation and not problems
-    kb = KnowledgeBase(themes, sources, learning_points, escalation, areas) if usable else None
+    if safety_cues:
+        _duplicates(((d.id, label(root / "safety_cues.yaml")) for d in safety_cues.dangers), problems)
+    usable = themes_file and sources_file and escalation and safety_cues and not problems
+    kb = KnowledgeBase(themes, sources, learning_points, escalation, areas, safety_cues) if usable else None
     return kb, problems
 
 

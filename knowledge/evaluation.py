@@ -135,3 +135,47 @@ def evaluate(matcher, rows: list[dict]) -> Evaluation:
         if first not in labels:
             result.confusions[(labels[0], first)] += 1
     return result
+
+
+@dataclass
+class SafetyEvaluation:
+    dangers: int = 0
+    caught: int = 0
+    close_calls: int = 0
+    false_alarms: int = 0
+    missed: list = field(default_factory=list)
+    raised: list = field(default_factory=list)
+
+    def as_text(self) -> str:
+        caught = self.caught / self.dangers if self.dangers else 0.0
+        alarms = self.false_alarms / self.close_calls if self.close_calls else 0.0
+        lines = [f"dangers caught: {caught:.1%} ({self.caught}/{self.dangers})",
+                 f"close calls that raised the alarm: {alarms:.1%} ({self.false_alarms}/{self.close_calls})"]
+        if self.missed:
+            lines.append("missed (ids): " + ", ".join(self.missed))
+        if self.raised:
+            lines.append("false alarms (ids): " + ", ".join(self.raised))
+        return "\n".join(lines)
+
+
+def evaluate_safety(safety, path: Path) -> SafetyEvaluation:
+    """Score the safety net on lines with `text` and `immediate` (true or false)."""
+    result = SafetyEvaluation()
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            name = str(row.get("id", number))
+            hit = safety.check(row["text"]) is not None
+            if row["immediate"]:
+                result.dangers += 1
+                result.caught += hit
+                if not hit:
+                    result.missed.append(name)
+            else:
+                result.close_calls += 1
+                result.false_alarms += hit
+                if hit:
+                    result.raised.append(name)
+    return result

@@ -147,3 +147,21 @@ class Area(Strict):
     procedure: Procedure
     notes: Text = ""
     check_reminder: Text
+
+
+class DangerCue(Strict):
+    """One kind of immediate danger, with the words that state it."""
+
+    id: str
+    purpose: Text
+    vocabulary: Vocabulary
+
+
+class SafetyCuesFile(Strict):
+    """Cues for the immediate-danger safety net (knowledge/content/safety_cues.yaml)."""
+
+    message: Text
+    dangers: list[DangerCue] = Field(min_length=1)
+    now: Vocabulary
+    settled: Vocabulary
+    hypothetical: Vocabulary

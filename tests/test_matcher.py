@@ -75,7 +75,8 @@ def test_match_jsonl_answers_each_line_in_order(monkeypatch, capsys):
     assert len(out) == 4
     assert out[0]["themes"][0]["id"] == "neglect" and 0 < out[0]["themes"][0]["score"] <= 1
     assert out[0]["learning_points"][0]["source"] and out[0]["learning_points"][0]["why"]
-    assert out[1] == {"themes": [], "learning_points": [], "escalation": []}
+    assert out[1] == {"themes": [], "learning_points": [], "escalation": [], "immediate_risk": False}
+    assert out[0]["immediate_risk"] is False
     assert "error" in out[2]
     assert out[3]["escalation"]
 
