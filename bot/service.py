@@ -44,10 +44,14 @@ class Service:
             user = self.store.user(session, event.user)
             user.last_seen_at = utcnow()
             run = self._active_run(session, user)
+            notice = []
+            if run is not None and not self.engine.can_resume(self._state_of(run, user)):
+                run.status, run.finished_at, run = "stopped", utcnow(), None
+                notice = [Reply(self.say.script_changed)]
             if event.choice is not None and context is not None and context != self._token(run):
                 replies = [Reply(self.say.stale_choice, alert=True), *self._where_now(user, run)]
             else:
-                replies = self._route(session, user, run, event)
+                replies = notice + self._route(session, user, run, event)
             run = self._active_run(session, user)
             token = self._token(run)
         for reply in replies:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import (JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator,
+from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator,
                         UniqueConstraint, create_engine, event, select)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
@@ -105,7 +105,7 @@ class AnswerMatch(Base):
     answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # theme | learning_point | route
     ref: Mapped[str] = mapped_column(String(80))
-    score: Mapped[float]
+    score: Mapped[float] = mapped_column(Float)
 
     answer: Mapped[Answer] = relationship(back_populates="matches")
 

@@ -47,7 +47,7 @@ REQUIRED_MESSAGES = (
     "summary_escalation", "summary_escalation_intro", "summary_area", "stage_line", "document_name",
     "escalate_question", "escalate_yes", "escalate_no", "escalate_situation", "escalate_understood",
     "escalate_not_understood", "route_title", "route_area_hint", "area_question", "area_set",
-    "area_procedure", "area_unknown", "safety_carry_on", "safety_carry_on_idle",
+    "area_procedure", "area_unknown", "safety_carry_on", "safety_carry_on_idle", "script_changed",
 )
 
 
@@ -164,6 +164,12 @@ class Engine:
         run = RunState(dialogue, compiled.script.version, compiled.first)
         intro = Reply(f"{self.say.starting.format(title=compiled.script.title)}\n\n{compiled.script.intro}")
         return run, [intro, *self._settle(run, compiled)]
+
+    def can_resume(self, run: RunState) -> bool:
+        """Whether the run's step still exists in the dialogue as it is now (scripts change)."""
+        compiled = self.scripts.get(run.dialogue)
+        return compiled is not None and run.state.removesuffix(WHY) in compiled.steps and all(
+            s.removesuffix(WHY) in compiled.steps for s in run.path)
 
     def prompt(self, run: RunState) -> Reply:
         """The current step's question, as it should be shown."""

@@ -230,3 +230,13 @@ def test_diagram_shows_every_step_and_branch():
     for step in compiled.script.steps:
         assert step.id in picture
     assert "seen_alone in no/not_sure" in picture or "in no" in picture
+
+
+def test_a_run_whose_script_changed_is_closed_kindly(service):
+    user = "console:nat"
+    say(service, user, choice="reflect:stuck_cases")
+    with service.store.transaction() as session:
+        session.query(Run).one().state = "a_step_that_was_removed"
+    replies = say(service, user, command="start")
+    assert replies[0].text == service.say.script_changed
+    assert replies[-1].options[0].value.startswith("reflect:")
