@@ -115,14 +115,51 @@ def cmd_diagram(args) -> int:
     return 0
 
 
-def _open_service():
+def cmd_run(args) -> int:
+    import datetime as dt
+    import logging
+    import secrets
+
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.config import Settings
+    from bot.telegram import build_application
+
+    settings = Settings()
+    if not settings.telegram_bot_token:
+        sys.exit("reflectbot run: set TELEGRAM_BOT_TOKEN to the token @BotFather gave your bot (see README).")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore"):  # they would log request URLs, which carry the token
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    service = _open_service(dt.timedelta(minutes=settings.idle_minutes))
+    application = build_application(service, settings.telegram_bot_token,
+                                    args.base_url or settings.telegram_base_url)
+    try:
+        if args.webhook:
+            secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+            application.run_webhook(listen=args.listen, port=args.port, url_path=args.url_path,
+                                    webhook_url=args.webhook, secret_token=secret,
+                                    allowed_updates=Update.ALL_TYPES)
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        sys.exit("reflectbot run: Telegram rejected the token in TELEGRAM_BOT_TOKEN; check it with @BotFather.")
+    except NetworkError as error:
+        sys.exit(f"reflectbot run: cannot reach the Bot API server ({type(error).__name__}).")
+    finally:
+        service.store.close()
+    return 0
+
+
+def _open_service(idle_after=None):
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.service import Service
     from knowledge.base import ContentError
 
     try:
-        return Service.open()
+        return Service.open(idle_after=idle_after)
     except ContentError as error:
         sys.exit(f"reflectbot: {error}")
     except SQLAlchemyError as error:
@@ -151,6 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", help="whose conversation this is (default: your login name)")
     chat.add_argument("--jsonl", action="store_true", help="speak JSON Lines on stdin and stdout")
     chat.set_defaults(run=cmd_chat)
+
+    run = commands.add_parser("run", help="run the Telegram bot (token in TELEGRAM_BOT_TOKEN)")
+    run.add_argument("--base-url", help="another Bot API server, e.g. http://127.0.0.1:8081/bot")
+    run.add_argument("--webhook", metavar="URL", help="take updates by webhook at this HTTPS URL instead of polling")
+    run.add_argument("--listen", default="127.0.0.1", help="webhook: address to listen on (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=8443, help="webhook: port to listen on (default 8443)")
+    run.add_argument("--url-path", default="telegram", help="webhook: local path (default telegram)")
+    run.set_defaults(run=cmd_run)
 
     picture = commands.add_parser("diagram", help="write a dialogue's state machine as a Mermaid diagram")
     picture.add_argument("dialogue")

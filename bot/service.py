@@ -8,11 +8,12 @@ that the user saw acknowledged, and a restart resumes every run at the step it h
 """
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections import defaultdict
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.store import Answer, AnswerMatch, Run, SafetyAlarm, Store, User, utcnow
 from dialogues.engine import Engine, Event, Outcome, Reply, RunState, load_messages
@@ -21,20 +22,23 @@ from knowledge.base import load_knowledge
 
 OPENING = "case_description"
 ESCALATING = "escalation"
+RESUMING = "resume_decision"
 
 
 class Service:
-    def __init__(self, store: Store, engine: Engine):
+    def __init__(self, store: Store, engine: Engine, idle_after: dt.timedelta | None = None):
         self.store = store
         self.engine = engine
+        self.idle_after = idle_after
         self.say = engine.say
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
+        self._turn = threading.local()  # what this thread's event has started, if anything
 
     @classmethod
-    def open(cls, url: str | None = None) -> "Service":
+    def open(cls, url: str | None = None, idle_after: dt.timedelta | None = None) -> "Service":
         kb = load_knowledge()
-        return cls(Store(url), Engine(kb, load_scripts(), load_messages()))
+        return cls(Store(url), Engine(kb, load_scripts(), load_messages()), idle_after)
 
     def handle(self, event: Event, context: str | None = None) -> list[Reply]:
         """Handle one event; `context` is the token a button carried, to spot stale presses."""
@@ -44,15 +48,22 @@ class Service:
             user = self.store.user(session, event.user)
             user.last_seen_at = utcnow()
             run = self._active_run(session, user)
+            idle = run is not None and self._idle(run, event, user)
             notice = []
             if run is not None and not self.engine.can_resume(self._state_of(run, user)):
                 run.status, run.finished_at, run = "stopped", utcnow(), None
                 notice = [Reply(self.say.script_changed)]
+            self._turn.started = None
             if event.choice is not None and context is not None and context != self._token(run):
                 replies = [Reply(self.say.stale_choice, alert=True), *self._where_now(user, run)]
+            elif idle:  # a long pause: ask before taking this message as an answer
+                user.waiting_for = RESUMING
+                replies = [self.engine.idle_offer(self._state_of(run, user))]
             else:
                 replies = notice + self._route(session, user, run, event)
-            run = self._active_run(session, user)
+            if self._turn.started is not None or (run is not None and run.status != "active"):
+                run = self._turn.started if self._turn.started is not None else None
+                session.flush()
             token = self._token(run)
         for reply in replies:
             reply.context = token if reply.options else None
@@ -64,7 +75,7 @@ class Service:
         danger = self.engine.danger(event.text)
         if danger is not None:  # immediate danger comes first, whatever else is going on
             place = f"{run.dialogue_id}:{run.state}" if run is not None else (event.command or "chat")
-            session.add(SafetyAlarm(user=user, kind=danger.kind, place=place[:80]))
+            session.add(SafetyAlarm(user_id=user.id, kind=danger.kind, place=place[:80]))
             if run is None:
                 return [self.engine.alarm(), Reply(self.say.safety_carry_on_idle)]
             return [self.engine.alarm(), Reply(self.say.safety_carry_on), self.engine.prompt(self._state_of(run, user))]
@@ -72,6 +83,8 @@ class Service:
             return self._command(session, user, run, event.command, (event.text or "").strip())
         if event.choice is not None and event.choice.startswith("reflect:"):
             return self._choose_reflection(session, user, run, event.choice.removeprefix("reflect:"))
+        if event.choice is not None and event.choice.startswith("resume:"):
+            return self._resume(session, user, run, event.choice.removeprefix("resume:"))
         if event.choice is not None and event.choice.startswith("escalate:"):
             return self._escalation_choice(user, event.choice.removeprefix("escalate:"))
         if event.choice is not None and event.choice.startswith("area:"):
@@ -102,6 +115,8 @@ class Service:
             return self._set_area(user, argument) if argument else [self.engine.areas()]
         if command == "history":
             return [self._history(session, user)]
+        if command == "search":
+            return [self.engine.search(argument)]
         if command == "summary":
             return [self._summary(session, user, argument)]
         if run is not None:
@@ -111,6 +126,20 @@ class Service:
         if command in ("back", "skip", "stop", "where"):
             return [Reply(self.say.no_active_run), Reply(self.say.help_idle)]
         return [Reply(self.say.unknown_command.format(command=command, help=self.say.help_idle))]
+
+    def _idle(self, run: Run, event: Event, user: User) -> bool:
+        if self.idle_after is None or event.command or (event.choice or "").startswith("resume:"):
+            return False
+        return user.waiting_for == RESUMING or utcnow() - run.updated_at > self.idle_after
+
+    def _resume(self, session: Session, user: User, run: Run | None, choice: str) -> list[Reply]:
+        user.waiting_for = None
+        if run is None:
+            return [self.engine.menu()]
+        if choice == "restart":
+            return self._choose_reflection(session, user, run, run.dialogue_id)
+        run.updated_at = utcnow()
+        return [self.engine.prompt(self._state_of(run, user))]
 
     def _escalation_choice(self, user: User, choice: str) -> list[Reply]:
         user.waiting_for = None
@@ -146,8 +175,9 @@ class Service:
             run.status, run.finished_at = "stopped", utcnow()
         user.waiting_for = None
         state, replies = self.engine.start(dialogue)
-        session.add(Run(user=user, dialogue_id=state.dialogue, script_version=state.version,
-                        state=state.state, path=[], status="active"))
+        self._turn.started = Run(user=user, dialogue_id=state.dialogue, script_version=state.version,
+                            state=state.state, path=[], status="active")
+        session.add(self._turn.started)
         return replies
 
     def _take(self, session: Session, user: User, run: Run, event: Event) -> list[Reply]:
@@ -190,8 +220,9 @@ class Service:
 
     @staticmethod
     def _active_run(session: Session, user: User) -> Run | None:
-        return session.scalar(select(Run).where(Run.user_id == user.id, Run.status == "active")
-                              .order_by(Run.id.desc()).limit(1))
+        with session.no_autoflush:
+            return session.scalar(select(Run).where(Run.user_id == user.id, Run.status == "active")
+                                  .order_by(Run.id.desc()).limit(1).options(selectinload(Run.answers)))
 
     @staticmethod
     def _token(run: Run | None) -> str:

@@ -48,6 +48,8 @@ REQUIRED_MESSAGES = (
     "escalate_question", "escalate_yes", "escalate_no", "escalate_situation", "escalate_understood",
     "escalate_not_understood", "route_title", "route_area_hint", "area_question", "area_set",
     "area_procedure", "area_unknown", "safety_carry_on", "safety_carry_on_idle", "script_changed",
+    "idle_offer", "idle_carry_on", "idle_restart", "search_empty", "search_nothing", "search_title",
+    "text_only", "edited_ignored", "forged_button", "something_wrong",
 )
 
 
@@ -487,3 +489,26 @@ class Engine:
 
     def alarm(self) -> Reply:
         return Reply(self.kb.safety.message, alert=True)
+
+    # ---- looking things up ---------------------------------------------------------------------
+
+    def search(self, text: str) -> Reply:
+        """`/search TEXT`: the audit learning for some words, with sources and why it matched."""
+        if not text.strip():
+            return Reply(self.say.search_empty)
+        found = self.kb.matcher.match(text)
+        if not found.learning_points:
+            return Reply(self.say.search_nothing)
+        lines = [self.say.search_title]
+        for hit in found.learning_points:
+            lp = self.kb.learning_points[hit.id]
+            source = self.kb.sources[lp.source]
+            lines.append(f"- {lp.text}\n  {source.organisation}, {source.date_text} ({lp.id})\n  {lp.question}")
+        return Reply("\n\n".join(lines))
+
+    def idle_offer(self, run: RunState) -> Reply:
+        number, total = re.findall(r"\d+", self.progress(run))[:2]
+        title = self.scripts[run.dialogue].script.title
+        return Reply(self.say.idle_offer.format(title=title, number=number, total=total),
+                     (Option("resume:carry_on", self.say.idle_carry_on),
+                      Option("resume:restart", self.say.idle_restart)), "choice")
