@@ -4,8 +4,8 @@ The database is SQLite in the user's data folder unless DATABASE_URL names anoth
 made and upgraded by the Alembic migrations in bot/migrations, never by `create_all`, so a database
 made by an older version is brought up to date when it is opened.
 
-Every column that can hold what a user typed is of type `FreeText`: encrypting it at rest is a
-change to that one type.
+Every column that can hold what a user typed is of type `FreeText`, which encrypts it at rest
+(bot/vault.py): the database file holds no readable case text.
 """
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator,
-                        UniqueConstraint, create_engine, event, select)
+                        UniqueConstraint, create_engine, event, select, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+from bot.vault import Vault, load_vault
 
 
 def utcnow() -> dt.datetime:
@@ -25,10 +27,19 @@ def utcnow() -> dt.datetime:
 
 
 class FreeText(TypeDecorator):
-    """Text a user typed (or text made from it, such as a summary). The one place to protect it."""
+    """Text a user typed (or text made from it, such as a summary): encrypted at rest.
+
+    The vault is the process's one set of keys, put here by `Store` when it opens the database."""
 
     impl = Text
     cache_ok = True
+    vault = None
+
+    def process_bind_param(self, value, dialect):
+        return FreeText.vault.encrypt(value) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        return FreeText.vault.decrypt(value) if value is not None else None
 
 
 class UTCDateTime(TypeDecorator):
@@ -122,22 +133,27 @@ class SafetyAlarm(Base):
     raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-def default_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        return os.environ["DATABASE_URL"]
+def data_dir() -> Path:
+    """Where reflectbot keeps its SQLite file and key file: REFLECTBOT_DATA_DIR or the user's data folder."""
     from platformdirs import user_data_dir
 
     folder = Path(os.environ.get("REFLECTBOT_DATA_DIR") or user_data_dir("reflectbot", appauthor=False))
     folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'reflectbot.db'}"
+    return folder
+
+
+def default_url() -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir() / 'reflectbot.db'}"
 
 
 class Store:
     """The database: opened (and migrated) once, then one short transaction per event."""
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, vault: Vault | None = None):
         self.url = url or default_url()
-        self.engine = create_engine(self.url)
+        FreeText.vault = vault or FreeText.vault or load_vault(data_dir())
+        # hide_parameters: a database error must never repeat what a user typed
+        self.engine = create_engine(self.url, hide_parameters=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         migrate(self.engine)
@@ -159,6 +175,22 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def reencrypt(self) -> int:
+        """Re-encrypt every free-text value under the newest key; returns how many were rewritten."""
+        vault, count = FreeText.vault, 0
+        with self.engine.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                for column in table.columns:
+                    if not isinstance(column.type, FreeText):
+                        continue
+                    rows = connection.execute(text(f"SELECT id, {column.name} FROM {table.name} "
+                                                   f"WHERE {column.name} IS NOT NULL")).all()
+                    for row_id, token in rows:
+                        connection.execute(text(f"UPDATE {table.name} SET {column.name} = :v WHERE id = :i"),
+                                           {"v": vault.rotate(token), "i": row_id})
+                        count += 1
+        return count
 
 
 def _sqlite_pragmas(connection, _record) -> None:

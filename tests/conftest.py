@@ -1,4 +1,10 @@
+import os
+
 import pytest
+from cryptography.fernet import Fernet
+
+# Tests encrypt with a key of their own, never one from the developer's data folder.
+os.environ["REFLECTBOT_KEYS"] = Fernet.generate_key().decode()
 
 from bot.service import Service
 from bot.store import Store

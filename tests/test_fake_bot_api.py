@@ -8,7 +8,7 @@ import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import Forbidden, RetryAfter
 
-from fake_bot_api import FakeBotAPI
+from tests.fake_bot_api import FakeBotAPI
 
 
 @pytest.fixture

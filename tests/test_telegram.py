@@ -173,7 +173,7 @@ def test_an_over_long_answer_is_kept_whole_and_the_summary_split_into_messages(f
         assert any("&lt;b&gt;not bold&lt;/b&gt;" in t for t in sent)
         assert "<b>not bold</b>" not in " ".join(sent)
         with service.store.transaction() as session:
-            assert session.query(Answer).first().value == long_answer
+            assert session.query(Answer).first().value == long_answer.strip()
 
     asyncio.run(scenario())
 
