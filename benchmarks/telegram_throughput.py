@@ -116,6 +116,9 @@ async def reflect_as(application, user: int, turns: int, latencies: list[float])
 async def run_reflectbot(users: int, turns: int) -> tuple[float, list[float], int]:
     folder = tempfile.mkdtemp()
     service = Service.open(f"sqlite:///{Path(folder) / 'bench.db'}")
+    with service.store.transaction() as session:  # every simulated user is enrolled staff
+        for u in range(users):
+            service.store.user(session, f"telegram:{10_000 + u}")
     application = build_application(service, TOKEN, rate_limit=False, request=InProcessBotAPI())
     latencies: list[float] = []
     async with application:

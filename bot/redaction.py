@@ -67,7 +67,8 @@ def _words(block: str) -> frozenset[str]:
 
 
 # --------------------------------------------------------------------------------------------------
-# NHS number: 10 digits, any spacing, checksum-valid only.
+# NHS number: 10 digits, checksum-valid only. 3-3-4 with spaces or dashes, or run together; in any
+# spacing at all right after the word "NHS".
 # --------------------------------------------------------------------------------------------------
 
 _DIGITS_EDGE_BEFORE = r"(?<![\d+])(?<!\d[ -])"
@@ -216,7 +217,7 @@ _DATE = (
 )
 _DOB = re.compile(
     r"\b(?:d\.?\s?o\.?\s?b\b\.?|date\s+of\s+birth|born(?:\s+on|\s+in)?)"
-    r"(?:\s*[:=\-–]\s*|\s+(?:is|was)\s+|\s+|(?<=\.))"
+    r"(?:\s*[:=\-–]\s*|\s+(?:is|was)\s+|\s+)"
     rf"(?P<date>{_DATE})",
     re.I,
 )
@@ -328,7 +329,7 @@ _GIVEN_NAMES = _words("""
     graham hafsa haleema hannah harley harper harriet harris harrison harvey hassan hayden
     hayley heidi helen henry hollie hugo hussain ian ibrahim idris imogen imran isaac isabel
     isabella isabelle isla ismail ivan jacob jade-louise jake jakub james jamie jane janet
-    jasmine jason jasper jaxon jay-den jayden jayda jaylen jean jemma jenna jennifer jenny jessica
+    jasmine jason jasper jaxon jayden jayda jaylen jean jemma jenna jennifer jenny jessica
     jess jessie joanne joe joel joey john jonathan jordan joseph josh joshua josie joyce julia
     julie justin kacper kai kane kaden karen karl kate katie katherine kayden kayla kayleigh keeley
     keira keith kelly kelsey kenneth kerry kevin kian kieran kim kirsty kyle lacey laila lana
@@ -395,7 +396,7 @@ _ROLE_WORDS = _words("""
     son daughter stepson stepdaughter baby brother sister stepbrother stepsister half-brother
     half-sister sibling nan nana nanny gran granny grandma grandad granddad grandpa grandmother
     grandfather uncle aunt auntie aunty cousin niece nephew child boy girl teenager teen toddler
-    lad man woman fella friend bestie mate neighbour carer twin
+    lad man woman fella friend bestie mate neighbour carer twin youngest eldest oldest
 """)
 # After these, only a capitalised word or a known name: "her sons Tyreese and Kacey", not "kids play".
 _PLURAL_ROLE_WORDS = _words("sons daughters brothers sisters cousins siblings twins kids children")
@@ -509,21 +510,27 @@ _COMMON = _words("""
     home visit visited way play plays played scan massage gate walker bath sling box blues tax
     poverty death guilt agency agencies organisation organisations request dispute allowance
     racer minder minders shower sitter sitting sitters grooming
+    weight hygiene routine mood speech alcohol neglect drift cannabis heroin cocaine weed crack
+    spice gambling debt conflict violence attendance engagement progress dinner breakfast lunch
 """)
 
-# A name followed by one of these is the subject of the sentence: "Will said", "Tyreese told".
-_SPEECH_VERBS = _words("""
+# Verbs whose subject is a person: "Will said", "Tyreese told", "Deacon kicked".
+_PERSON_VERBS = _words("""
     said says told tells disclosed discloses asked asks explained explains stated states admitted
     admits denied denies shouted screamed cried cries ran went came reported mentioned shared
-    replied answered refused refuses wants wanted
+    replied answered refused refuses wants wanted keeps kept hit hits kicked kicks punched punches
+    threw throws bit bites smacked slapped loves hates misses sleeps slept wet wets soiled
 """)
-_SUBJECT_VERBS = _SPEECH_VERBS | _words("""
+_SUBJECT_VERBS = _PERSON_VERBS | _words("""
     is was has had hasn't isn't wasn't doesn't didn't won't can't lives lived stays stayed seems
     seemed looks looked goes gets got keeps kept
 """)
 
 # Words after which a capitalised unknown word is a person: "asked Ezekiel", "worried about Zion".
 _PERSON_OBJECT_WORDS = _words("asked saw seen told met visited about with")
+_PERSON_OBJECT_PHRASES = frozenset(
+    (verb, "to") for verb in _words("spoke spoken talked talking speak speaking said explained disclosed")
+)
 _DETERMINERS = _words("the a an this that these those our your their its my")
 
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
@@ -588,7 +595,7 @@ def _looks_like_lower_name(word: str) -> bool:
     )
 
 
-def _name_in_slot(token: _Token, strong: bool) -> bool:
+def _name_in_slot(token: _Token) -> bool:
     """Is the word that follows "mum", "her son", "called"... a name?"""
     low = token.low
     if len(token.word) < 2 or token.shouting:  # "Mum (K)", "child A", "dad (KS)"
@@ -601,7 +608,7 @@ def _name_in_slot(token: _Token, strong: bool) -> bool:
         return False
     if low in _NAMES:
         return True
-    return _looks_like_lower_name(low) and (strong or not token.possessive)
+    return _looks_like_lower_name(low)
 
 
 def _extend_name(tokens: list[_Token], i: int) -> int:
@@ -631,8 +638,8 @@ def _ends_with(lows: list[str], i: int, phrases: frozenset[tuple[str, ...]]) -> 
     return any(tuple(lows[max(0, i - len(p) + 1):i + 1]) == p for p in phrases)
 
 
-def _slots(tokens: list[_Token]) -> Iterator[tuple[int, bool]]:
-    """Token positions that context marks as a name slot, with whether the context is strong."""
+def _slots(tokens: list[_Token]) -> Iterator[int]:
+    """Positions of the words that context marks as a name's place: "mum _", "a boy called _"."""
     lows = [t.low for t in tokens]
     for i, token in enumerate(tokens[:-1]):
         nxt, low = i + 1, lows[i]
@@ -640,25 +647,25 @@ def _slots(tokens: list[_Token]) -> Iterator[tuple[int, bool]]:
             continue
         if low in _PLURAL_ROLE_WORDS and not token.possessive:
             if _known_or_capitalised(tokens[nxt]):  # "her sons Tyreese and Kacey", not "kids play"
-                yield nxt, False
+                yield nxt
         elif low in _ROLE_WORDS and not token.possessive:
-            yield nxt, False
+            yield nxt
             # "the baby's father is Kane", "stepmum is Jade"
             after = nxt + 1
             if lows[nxt] in ("is", "was") and after < len(tokens) and tokens[after].gap == " ":
                 if _known_or_capitalised(tokens[after]):
-                    yield after, False
+                    yield after
         elif low in _TITLES:
-            yield nxt, True
+            yield nxt
         elif low in ("called", "named"):
             # "a boy called tyler", "her boyfriend is called jordan"; not "it's called drift".
             if any(w in _PERSON_WORDS for w in lows[max(0, i - 3):i]) or tokens[nxt].capitalised:
-                yield nxt, True
+                yield nxt
         elif _ends_with(lows, i, _NAMING_PHRASES):
-            yield nxt, True
+            yield nxt
         elif _ends_with(lows, i, _NAME_IS_PHRASES) or (low == "name" and token.possessive):
             if _known_or_capitalised(tokens[nxt]):  # "her name is Kelly", "his name's Tyreese"
-                yield nxt, True
+                yield nxt
 
 
 def _standalone_name(tokens: list[_Token], i: int) -> bool:
@@ -670,11 +677,13 @@ def _standalone_name(tokens: list[_Token], i: int) -> bool:
     following = tokens[i + 1].low if i + 1 < len(tokens) and tokens[i + 1].gap == " " else ""
     if low in _GIVEN_NAMES:
         return token.capitalised or token.shouting or low not in _COMMON
+    if token.capitalised and "-" in low and any(part in _GIVEN_NAMES for part in low.split("-")):
+        return True  # "Lacey-Mae", "Tia-Rose"
     if low in _WORD_NAMES:
         if not token.capitalised:
             return False
         if low in _MONTH_NAMES:
-            return following in _SPEECH_VERBS and not token.possessive
+            return following in _PERSON_VERBS and not token.possessive
         if not token.first and low not in _WORD_NAMES_NOT_MID_SENTENCE:
             return True
         return following in _SUBJECT_VERBS and not token.possessive
@@ -683,22 +692,23 @@ def _standalone_name(tokens: list[_Token], i: int) -> bool:
         and not token.possessive
         and len(low) >= 3
         and low not in _COMMON
-        and not re.search(r"(?:s|ed|ing|ly)$", low)
+        and not re.search(r"(?:s|ed|ing|ly|ance|ence|ment|ness|tion|sion|ity)$", low)
     ):
         return False
     if i and not token.first and (
         tokens[i - 1].word[0].isupper() or tokens[i - 1].low in _DETERMINERS
     ):
         return False  # part of a longer proper noun ("the Local Authority"), or "the Trust"
-    # An unknown capitalised word as the subject of "said", "told", "disclosed"; in mid-sentence
+    # An unknown capitalised word as the subject of "said", "told", "kicked"; in mid-sentence
     # also of "was", "has": "Mother stated Ezekiel was with nan".
-    if following in _SPEECH_VERBS or (not token.first and following in _SUBJECT_VERBS):
+    if following in _PERSON_VERBS or (not token.first and following in _SUBJECT_VERBS):
         return True
-    # ...or as the person asked, seen, visited, worried about: "I'm worried about Ezekiel". Not
+    # ...or as the person asked, seen, spoken to, worried about: "I'm worried about Ezekiel". Not
     # when the next word is capitalised too ("with Signs of Safety", "about Operation Encompass").
-    previous = tokens[i - 1].low if i and tokens[i].gap == " " else ""
-    next_capitalised = i + 1 < len(tokens) and tokens[i + 1].word[0].isupper()
-    return previous in _PERSON_OBJECT_WORDS and not next_capitalised and not token.first
+    if token.first or token.gap != " " or (i + 1 < len(tokens) and tokens[i + 1].word[0].isupper()):
+        return False
+    lows = [t.low for t in tokens[max(0, i - 2):i]]
+    return bool(lows) and (lows[-1] in _PERSON_OBJECT_WORDS or tuple(lows) in _PERSON_OBJECT_PHRASES)
 
 
 _AGE_AFTER = re.compile(r"\s*\(\s*\d{1,2}\s*(?:y/?o|yrs?|years?|y|m|months?)?\s*\)")
@@ -718,23 +728,24 @@ def _listed_with_age(text: str, tokens: list[_Token], i: int) -> bool:
 
 
 def _coordinated(tokens: list[_Token], named: set[int]) -> Iterator[int]:
-    """The second of two names joined by "and" / "&": "dad Kyle and Tyreese"."""
-    for i in range(2, len(tokens)):
-        token, joiner = tokens[i], tokens[i - 1]
-        joined = joiner.low == "and" or (joiner.gap.strip() == "&")
-        if i - 2 in named and joined and i not in named and token.gap == " ":
-            if token.capitalised and _name_in_slot(token, strong=False):
-                yield i
-        elif i - 1 in named and token.gap.strip() == "&" and i not in named:
-            if token.capitalised and _name_in_slot(token, strong=False):
-                yield i
+    """The second of two names joined by "and" or "&": "dad Kyle and Tyreese", "Alesha & Keanu"."""
+    for i, token in enumerate(tokens):
+        if i in named or not token.capitalised or not _name_in_slot(token):
+            continue
+        after_and = (
+            i >= 2 and i - 2 in named and tokens[i - 1].low == "and"
+            and tokens[i - 1].gap == " " and token.gap == " "
+        )
+        after_ampersand = i >= 1 and i - 1 in named and token.gap.strip() == "&"
+        if after_and or after_ampersand:
+            yield i
 
 
 def find_names(text: str) -> Iterator[Span]:
     tokens = _tokens(text)
     named: set[int] = set()
-    for i, strong in _slots(tokens):
-        if i not in named and _name_in_slot(tokens[i], strong):
+    for i in _slots(tokens):
+        if i not in named and _name_in_slot(tokens[i]):
             named.update(range(i, _extend_name(tokens, i) + 1))
     for i in range(len(tokens)):
         if i not in named and (_standalone_name(tokens, i) or _listed_with_age(text, tokens, i)):

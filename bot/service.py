@@ -9,76 +9,166 @@ that the user saw acknowledged, and a restart resumes every run at the step it h
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import threading
-from collections import defaultdict
+import time
+import unicodedata
+from collections import defaultdict, deque
+from dataclasses import replace
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.enrolment import forget_stranger, note_stranger, redeem
+from bot.redaction import redact
+from bot.retention import export, forget
 from bot.store import Answer, AnswerMatch, Run, SafetyAlarm, Store, User, utcnow
-from dialogues.engine import Engine, Event, Outcome, Reply, RunState, load_messages
+from dialogues.engine import Document, Engine, Event, Option, Outcome, Reply, RunState, load_messages
 from dialogues.script import load_scripts
 from knowledge.base import load_knowledge
 
 OPENING = "case_description"
 ESCALATING = "escalation"
 RESUMING = "resume_decision"
+AUTO_ENROLLED = ("console:",)
+"""Channels whose users are enrolled on first contact: the console belongs to whoever runs it."""
+FLOOD_EVENTS, FLOOD_SECONDS = 20, 10.0
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def clean(text: str) -> str:
+    """Text as it will be read: NFC, no control characters (but newlines), no invisible marks."""
+    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def _listed(kinds: tuple[str, ...]) -> str:
+    named = [f"[{k}]" for k in kinds]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
 
 
 class Service:
-    def __init__(self, store: Store, engine: Engine, idle_after: dt.timedelta | None = None):
+    def __init__(self, store: Store, engine: Engine, idle_after: dt.timedelta | None = None,
+                 retention_days: int = 90):
         self.store = store
         self.engine = engine
         self.idle_after = idle_after
+        self.retention_days = retention_days
+        self._recent: dict[str, deque] = defaultdict(deque)
+        self._flood_notice: dict[str, bool] = {}
         self.say = engine.say
         self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
         self._turn = threading.local()  # what this thread's event has started, if anything
 
     @classmethod
-    def open(cls, url: str | None = None, idle_after: dt.timedelta | None = None) -> "Service":
+    def open(cls, url: str | None = None, idle_after: dt.timedelta | None = None,
+             retention_days: int = 90) -> "Service":
         kb = load_knowledge()
-        return cls(Store(url), Engine(kb, load_scripts(), load_messages()), idle_after)
+        return cls(Store(url), Engine(kb, load_scripts(), load_messages()), idle_after, retention_days)
 
     def handle(self, event: Event, context: str | None = None) -> list[Reply]:
         """Handle one event; `context` is the token a button carried, to spot stale presses."""
         with self._locks_guard:
             lock = self._locks[event.user]
-        with lock, self.store.transaction() as session:
-            user = self.store.user(session, event.user)
-            user.last_seen_at = utcnow()
-            run = self._active_run(session, user)
-            idle = run is not None and self._idle(run, event, user)
-            notice = []
-            if run is not None and not self.engine.can_resume(self._state_of(run, user)):
-                run.status, run.finished_at, run = "stopped", utcnow(), None
-                notice = [Reply(self.say.script_changed)]
-            self._turn.started = None
-            if event.choice is not None and context is not None and context != self._token(run):
-                replies = [Reply(self.say.stale_choice, alert=True), *self._where_now(user, run)]
-            elif idle:  # a long pause: ask before taking this message as an answer
-                user.waiting_for = RESUMING
-                replies = [self.engine.idle_offer(self._state_of(run, user))]
-            else:
-                replies = notice + self._route(session, user, run, event)
-            if self._turn.started is not None or (run is not None and run.status != "active"):
-                run = self._turn.started if self._turn.started is not None else None
-                session.flush()
-            token = self._token(run)
+        with lock:
+            if self._flooding(event.user):
+                return []
+            if self._flood_notice.pop(event.user, False):
+                return [Reply(self.say.too_fast)]
+            event = replace(event, text=clean(event.text)) if event.text is not None else event
+            with self.store.transaction() as session:
+                user = self.store.find_user(session, event.user)
+                replies = []
+                if user is None:
+                    user, replies, event = self._admit(session, event)
+                    if user is None:
+                        return replies
+                replies, token = self._enrolled(session, user, event, context, replies)
         for reply in replies:
             reply.context = token if reply.options else None
         return replies
 
+    def _enrolled(self, session: Session, user: User, event: Event, context: str | None,
+                  replies: list[Reply]) -> tuple[list[Reply], str]:
+        user.last_seen_at = utcnow()
+        run = self._active_run(session, user)
+        if run is not None and not self.engine.can_resume(self._state_of(run, user)):
+            run.status, run.finished_at, run = "stopped", utcnow(), None
+            replies.append(Reply(self.say.script_changed))
+        self._turn.started, self._turn.forgotten = None, False
+        danger = self.engine.danger(event.text)
+        removed: tuple[str, ...] = ()
+        if danger is None and event.text:  # redact before anything is kept, matched or echoed
+            redacted = redact(event.text)
+            event, removed = replace(event, text=redacted.text), redacted.kinds
+        if danger is not None:  # immediate danger comes first, whatever else is going on
+            replies += self._alarm(session, user, run, event, danger)
+        elif event.choice is not None and context is not None and context != self._token(run):
+            replies += [Reply(self.say.stale_choice, alert=True), *self._where_now(user, run)]
+        elif run is not None and self._idle(run, event, user):  # a long pause: ask before going on
+            user.waiting_for = RESUMING
+            replies.append(self.engine.idle_offer(self._state_of(run, user)))
+        else:
+            replies += self._route(session, user, run, event)
+        if self._turn.forgotten:
+            return replies, self._token(None)
+        if self._turn.started is not None or (run is not None and run.status != "active"):
+            run = self._turn.started
+            session.flush()
+        if removed and not (run is not None and run.told_redacted):
+            replies.insert(0, Reply(self.say.redacted_notice.format(kinds=_listed(removed))))
+            if run is not None:
+                run.told_redacted = True
+        return replies, self._token(run)
+
+    def _admit(self, session: Session, event: Event) -> tuple[User | None, list[Reply], Event]:
+        """Someone with no user record: the console's user, an invite being used, or a stranger.
+
+        Returns the user (None for a stranger), replies so far, and the event still to handle."""
+        if event.user.startswith(AUTO_ENROLLED):
+            return self.store.user(session, event.user), [], event
+        if event.command == "start" and event.text:
+            role = redeem(session, event.text)
+            if role is None:
+                note_stranger(session, event.user)
+                return None, [Reply(self.say.invite_not_valid)], event
+            forget_stranger(session, event.user)
+            user = self.store.user(session, event.user)
+            user.role = role
+            replies = [Reply(self.say.enrolled.format(role=role)), self._privacy()]
+            return user, replies, Event(event.user, command="start")  # the code goes no further
+        first = note_stranger(session, event.user)
+        return None, [Reply(self.say.not_enrolled)] if first else [], event
+
+    def _alarm(self, session: Session, user: User, run: Run | None, event: Event, danger) -> list[Reply]:
+        place = f"{run.dialogue_id}:{run.state}" if run is not None else (event.command or "chat")
+        session.add(SafetyAlarm(user_id=user.id, kind=danger.kind, place=place[:80]))
+        if run is None:
+            return [self.engine.alarm(), Reply(self.say.safety_carry_on_idle)]
+        return [self.engine.alarm(), Reply(self.say.safety_carry_on), self.engine.prompt(self._state_of(run, user))]
+
+    def _flooding(self, key: str) -> bool:
+        """Per-user rate limit: FLOOD_EVENTS in FLOOD_SECONDS; past it, one polite word, then quiet."""
+        now = time.monotonic()
+        recent = self._recent[key]
+        while recent and now - recent[0] > FLOOD_SECONDS:
+            recent.popleft()
+        recent.append(now)
+        if len(recent) <= FLOOD_EVENTS:
+            return False
+        if len(recent) == FLOOD_EVENTS + 1:
+            self._flood_notice[key] = True
+            return False
+        return True
+
+    def _privacy(self) -> Reply:
+        return Reply(self.say.privacy_notice.format(days=self.retention_days))
+
     # ---- routing -----------------------------------------------------------------------------
 
     def _route(self, session: Session, user: User, run: Run | None, event: Event) -> list[Reply]:
-        danger = self.engine.danger(event.text)
-        if danger is not None:  # immediate danger comes first, whatever else is going on
-            place = f"{run.dialogue_id}:{run.state}" if run is not None else (event.command or "chat")
-            session.add(SafetyAlarm(user_id=user.id, kind=danger.kind, place=place[:80]))
-            if run is None:
-                return [self.engine.alarm(), Reply(self.say.safety_carry_on_idle)]
-            return [self.engine.alarm(), Reply(self.say.safety_carry_on), self.engine.prompt(self._state_of(run, user))]
         if event.command:
             return self._command(session, user, run, event.command, (event.text or "").strip())
         if event.choice is not None and event.choice.startswith("reflect:"):
@@ -89,6 +179,8 @@ class Service:
             return self._escalation_choice(user, event.choice.removeprefix("escalate:"))
         if event.choice is not None and event.choice.startswith("area:"):
             return self._set_area(user, event.choice.removeprefix("area:"))
+        if event.choice is not None and event.choice.startswith("forget:"):
+            return self._forget(session, user, event.choice.removeprefix("forget:"))
         if run is not None:
             return self._take(session, user, run, event)
         if event.choice is not None:
@@ -117,6 +209,15 @@ class Service:
             return [self._history(session, user)]
         if command == "search":
             return [self.engine.search(argument)]
+        if command == "privacy":
+            return [self._privacy()]
+        if command == "forget":
+            return [Reply(self.say.forget_question, (Option("forget:yes", self.say.forget_yes),
+                                                     Option("forget:no", self.say.forget_no)), "choice")]
+        if command == "export":
+            data = json.dumps(export(session, user), indent=2, ensure_ascii=False)
+            name = self.say.export_name.format(date=utcnow().date().isoformat())
+            return [Reply(self.say.export_ready, document=Document(name, data))]
         if command == "summary":
             return [self._summary(session, user, argument)]
         if run is not None:
@@ -126,6 +227,13 @@ class Service:
         if command in ("back", "skip", "stop", "where"):
             return [Reply(self.say.no_active_run), Reply(self.say.help_idle)]
         return [Reply(self.say.unknown_command.format(command=command, help=self.say.help_idle))]
+
+    def _forget(self, session: Session, user: User, choice: str) -> list[Reply]:
+        if choice != "yes":
+            return [Reply(self.say.forget_kept)]
+        forget(session, user)
+        self._turn.forgotten = True
+        return [Reply(self.say.forget_done)]
 
     def _idle(self, run: Run, event: Event, user: User) -> bool:
         if self.idle_after is None or event.command or (event.choice or "").startswith("resume:"):

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator,
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator,
                         UniqueConstraint, create_engine, event, select, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
@@ -64,6 +64,7 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(80), unique=True)  # channel and channel's id: "console:sam"
+    role: Mapped[str] = mapped_column(String(20), default="practitioner")  # practitioner | manager | admin
     area: Mapped[str | None] = mapped_column(String(40))
     waiting_for: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -87,6 +88,7 @@ class Run(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     summary: Mapped[str | None] = mapped_column(FreeText)
+    told_redacted: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship(back_populates="runs")
     answers: Mapped[list["Answer"]] = relationship(back_populates="run", cascade="all, delete-orphan",
@@ -133,6 +135,30 @@ class SafetyAlarm(Base):
     raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Invite(Base):
+    """A single-use, expiring enrolment code; only its hash is kept."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Stranger(Base):
+    """All that is kept about someone not enrolled: a hash of their id and a rate-limit counter."""
+
+    __tablename__ = "strangers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 def data_dir() -> Path:
     """Where reflectbot keeps its SQLite file and key file: REFLECTBOT_DATA_DIR or the user's data folder."""
     from platformdirs import user_data_dir
@@ -165,8 +191,12 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
+    def find_user(self, session: Session, key: str) -> User | None:
+        return session.scalar(select(User).where(User.key == key))
+
     def user(self, session: Session, key: str) -> User:
-        user = session.scalar(select(User).where(User.key == key))
+        """The user with this key, created if there is none (enrolment decides who may be)."""
+        user = self.find_user(session, key)
         if user is None:
             user = User(key=key)
             session.add(user)

@@ -34,6 +34,13 @@ def fake():
         yield server
 
 
+def enrol(service, *chats, role="practitioner"):
+    """Give each chat a used invite, as an admin and `/start CODE` would."""
+    with service.store.transaction() as session:
+        for chat in chats:
+            service.store.user(session, f"telegram:{chat}").role = role
+
+
 def texts(fake, chat):
     return [p["text"] for m, p in fake.sent("sendMessage", chat)]
 
@@ -69,6 +76,8 @@ async def walk_reflection(fake, chat, dialogue="fathers_and_males"):
 
 
 def test_a_whole_reflection_by_text_and_buttons(fake, service):
+    enrol(service, 501)
+
     async def scenario():
         async with bot_running(fake, service):
             await fake.async_wait_for(lambda calls: any(m == "setMyCommands" for m, _ in calls))
@@ -94,6 +103,7 @@ def test_a_whole_reflection_by_text_and_buttons(fake, service):
 def test_a_restart_mid_dialogue_resumes_every_user(fake, engine, db_url):
     async def scenario():
         first = Service(Store(db_url), engine)
+        enrol(first, 601, 602)
         async with bot_running(fake, first):
             for chat in (601, 602):
                 await reply_to(fake, lambda: fake.feed_message(chat, "/reflect"), chat)
@@ -112,6 +122,8 @@ def test_a_restart_mid_dialogue_resumes_every_user(fake, engine, db_url):
 
 
 def test_several_users_at_once_never_mix(fake, service):
+    enrol(service, *range(701, 706))
+
     async def scenario():
         async with bot_running(fake, service):
             chats = list(range(701, 706))
@@ -128,6 +140,8 @@ def test_several_users_at_once_never_mix(fake, service):
 
 
 def test_a_double_tap_answers_the_question_once(fake, service):
+    enrol(service, 801)
+
     async def scenario():
         async with bot_running(fake, service):
             await reply_to(fake, lambda: fake.feed_message(801, "/reflect"), 801)
@@ -160,6 +174,7 @@ def test_photos_voice_stickers_and_files_get_text_only_and_nothing_is_stored(fak
 
 def test_an_over_long_answer_is_kept_whole_and_the_summary_split_into_messages(fake, service):
     long_answer = ("<b>not bold</b> " + "She is quiet at nursery and watches the door. " * 80)[:4000]
+    enrol(service, 1001)
 
     async def scenario():
         async with bot_running(fake, service):
@@ -179,6 +194,8 @@ def test_an_over_long_answer_is_kept_whole_and_the_summary_split_into_messages(f
 
 
 def test_edited_messages_forged_buttons_and_blocked_users_are_handled_quietly(fake, service):
+    enrol(service, 1101, 1102, 1103)
+
     async def scenario():
         async with bot_running(fake, service):
             await reply_to(fake, lambda: fake.feed_message(1101, "/reflect"), 1101)
@@ -207,3 +224,33 @@ def test_split_message_keeps_paragraphs_and_escapes():
     assert all(c.startswith("Paragraph") for c in chunks)
     assert "".join(chunks).count("&lt;i&gt;") == 12
     assert split_message("&" * 5000)[0].count("&amp;") <= 819
+
+
+def test_only_enrolled_staff_are_answered_and_strangers_leave_only_a_counter(fake, service):
+    from bot.enrolment import create_invite
+    from bot.store import Stranger
+
+    with service.store.transaction() as session:
+        code = create_invite(session, "manager")
+
+    async def scenario():
+        async with bot_running(fake, service):
+            first = await reply_to(fake, lambda: fake.feed_message(1201, "hello, is this the safeguarding bot?"), 1201)
+            assert "invited" in first["text"] and "999" in first["text"]
+            fake.feed_message(1201, "my name is Kelly and my son Jayden is at risk")
+            await asyncio.sleep(0.3)
+            assert len(fake.sent("sendMessage", 1201)) == 1, "one polite message, then quiet"
+            wrong = await reply_to(fake, lambda: fake.feed_message(1202, "/start not-a-code"), 1202)
+            assert "isn&#x27;t valid" in wrong["text"]
+            await reply_to(fake, lambda: fake.feed_message(1203, f"/start {code}"), 1203, 3)
+            assert any("manager" in t for t in texts(fake, 1203))
+            assert any("encrypted" in t for t in texts(fake, 1203)), "the privacy notice at enrolment"
+            again = await reply_to(fake, lambda: fake.feed_message(1204, f"/start {code}"), 1204)
+            assert "isn&#x27;t valid" in again["text"], "invite codes are single-use"
+        with service.store.transaction() as session:
+            keys = [u.key for u in session.query(User)]
+            strangers = session.query(Stranger).all()
+        assert keys == ["telegram:1203"]
+        assert len(strangers) == 3 and all("120" not in s.key_hash for s in strangers)
+
+    asyncio.run(scenario())
