@@ -132,7 +132,7 @@ def cmd_run(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore"):  # they would log request URLs, which carry the token
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    service = _open_service(dt.timedelta(minutes=settings.idle_minutes))
+    service = _open_service(dt.timedelta(minutes=settings.idle_minutes), settings.retention_days)
     application = build_application(service, settings.telegram_bot_token,
                                     args.base_url or settings.telegram_base_url)
     try:
@@ -152,14 +152,91 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _open_service(idle_after=None):
+def _store():
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.store import Store
+
+    try:
+        return Store()
+    except SQLAlchemyError as error:
+        sys.exit(f"reflectbot: cannot open the database ({type(error).__name__}).")
+
+
+def cmd_invite(args) -> int:
+    from bot.enrolment import create_invite
+
+    store = _store()
+    with store.transaction() as session:
+        code = create_invite(session, args.role, args.days)
+    print(f"Invite code for a {args.role}, single use, valid {args.days} days: {code}")
+    print(f"They send it to the bot as: /start {code}")
+    return 0
+
+
+def cmd_users(args) -> int:
+    from bot.enrolment import ROLES, users
+
+    store = _store()
+    with store.transaction() as session:
+        people = {u.key: u for u in users(session)}
+        if args.set_role:
+            key, role = args.set_role
+            if key not in people or role not in ROLES:
+                sys.exit(f"reflectbot users: no user {key!r}, or role not one of {', '.join(ROLES)}")
+            people[key].role = role
+            print(f"{key} is now a {role}.")
+            return 0
+        if args.remove:
+            if args.remove not in people:
+                sys.exit(f"reflectbot users: no user {args.remove!r}")
+            session.delete(people[args.remove])
+            print(f"{args.remove} and everything about them has been deleted.")
+            return 0
+        print(f"{'user':28} {'role':13} {'enrolled':11} {'last seen':11} reflections")
+        for key, user in people.items():
+            print(f"{key:28} {user.role:13} {user.created_at.date()!s:11} {user.last_seen_at.date()!s:11} "
+                  f"{len(user.runs)}")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    from bot.config import Settings
+    from bot.retention import purge
+
+    days = args.days or Settings().retention_days
+    store = _store()
+    with store.transaction() as session:
+        counts = purge(session, days)
+    print(f"Deleted what was older than {days} days: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
+def cmd_keys_rotate(args) -> int:
+    import os
+
+    from bot.store import Store, data_dir
+    from bot.vault import add_key
+
+    if os.environ.get("REFLECTBOT_KEYS"):
+        print("REFLECTBOT_KEYS is set: re-encrypting under its first key (put the new key first).")
+        vault = None
+    else:
+        vault = add_key(data_dir())
+    store = Store(vault=vault) if vault else Store()
+    count = store.reencrypt()
+    print(f"Re-encrypted {count} stored values under the newest key.")
+    return 0
+
+
+def _open_service(idle_after=None, retention_days: int = 90):
     from sqlalchemy.exc import SQLAlchemyError
 
     from bot.service import Service
     from knowledge.base import ContentError
 
     try:
-        return Service.open(idle_after=idle_after)
+        return Service.open(idle_after=idle_after, retention_days=retention_days)
     except ContentError as error:
         sys.exit(f"reflectbot: {error}")
     except SQLAlchemyError as error:
@@ -196,6 +273,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, default=8443, help="webhook: port to listen on (default 8443)")
     run.add_argument("--url-path", default="telegram", help="webhook: local path (default telegram)")
     run.set_defaults(run=cmd_run)
+
+    invite = commands.add_parser("invite", help="create a single-use invite code to enrol someone")
+    invite.add_argument("--role", choices=("practitioner", "manager", "admin"), default="practitioner")
+    invite.add_argument("--days", type=int, default=7, help="how long the code is valid (default 7)")
+    invite.set_defaults(run=cmd_invite)
+
+    people = commands.add_parser("users", help="list enrolled users, change a role, or remove someone")
+    people.add_argument("--set-role", nargs=2, metavar=("USER", "ROLE"))
+    people.add_argument("--remove", metavar="USER", help="delete the user and everything about them")
+    people.set_defaults(run=cmd_users)
+
+    purge = commands.add_parser("purge", help="delete reflections older than the retention period")
+    purge.add_argument("--days", type=int, help="retention period (default RETENTION_DAYS or 90)")
+    purge.set_defaults(run=cmd_purge)
+
+    keys = commands.add_parser("keys", help="manage the encryption keys")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    rotate = keys_commands.add_parser("rotate", help="add a new key and re-encrypt everything under it")
+    rotate.set_defaults(run=cmd_keys_rotate)
 
     picture = commands.add_parser("diagram", help="write a dialogue's state machine as a Mermaid diagram")
     picture.add_argument("dialogue")

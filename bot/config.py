@@ -13,3 +13,4 @@ class Settings(BaseSettings):
     telegram_base_url: str | None = Field(default=None, description="another Bot API server")
     telegram_webhook_secret: str | None = None
     idle_minutes: int = Field(default=240, ge=1, description="after this long idle, ask before carrying on")
+    retention_days: int = Field(default=90, ge=1, description="reflections older than this are deleted")

@@ -20,6 +20,7 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
                           ContextTypes, MessageHandler, TypeHandler, filters)
 
+from bot.retention import purge
 from dialogues.engine import Event, Reply
 
 log = logging.getLogger("reflectbot.telegram")
@@ -36,6 +37,9 @@ COMMANDS = [
     ("skip", "Skip this question"),
     ("where", "Where am I?"),
     ("stop", "Finish early with a summary"),
+    ("privacy", "What I keep, and for how long"),
+    ("export", "Send me everything you hold about me"),
+    ("forget", "Delete everything about me"),
     ("help", "Help"),
 ]
 SEPARATOR = "|"
@@ -199,6 +203,18 @@ async def register_commands(application: Application) -> None:
     await application.bot.set_my_commands([BotCommand(name, about) for name, about in COMMANDS])
 
 
+def schedule_purge(application: Application, service) -> None:
+    """Delete what is older than the retention period once a day (and once at start)."""
+    async def purge_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+        def work():
+            with service.store.transaction() as session:
+                return purge(session, service.retention_days)
+        counts = await asyncio.get_running_loop().run_in_executor(None, work)
+        log.info("retention purge: %s", counts)
+
+    application.job_queue.run_repeating(purge_job, interval=24 * 60 * 60, first=10, name="retention-purge")
+
+
 def build_application(service, token: str, base_url: str | None = None, rate_limit: bool = True,
                       request=None) -> Application:
     """The bot, ready to run; `request` replaces the HTTP client (the benchmark answers in-process)."""
@@ -211,4 +227,5 @@ def build_application(service, token: str, base_url: str | None = None, rate_lim
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
     TelegramChannel(service).install(application)
+    schedule_purge(application, service)
     return application

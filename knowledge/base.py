@@ -71,6 +71,7 @@ class KnowledgeBase:
     escalation: schema.EscalationFile
     areas: dict[str, schema.Area]
     safety_cues: schema.SafetyCuesFile
+    examples: dict[str, list[str]]
     _matcher: Any = field(default=None, repr=False)
     _safety: Any = field(default=None, repr=False)
 
@@ -199,6 +200,7 @@ def check_knowledge(content_dir: Path | None = None) -> tuple[KnowledgeBase | No
     safety_cues = load(root / "safety_cues.yaml", schema.SafetyCuesFile)
     lp_files = {p: load(p, schema.LearningPointsFile) for p in sorted((root / "learning_points").glob("*.yaml"))}
     area_files = {p: load(p, schema.Area) for p in sorted((root / "areas").glob("*.yaml"))}
+    example_files = {p: load(p, schema.ExamplesFile) for p in sorted((root / "examples").glob("*.yaml"))}
 
     themes = {t.id: t for t in themes_file.themes} if themes_file else {}
     sources = {s.id: s for s in sources_file.sources} if sources_file else {}
@@ -258,10 +260,21 @@ def check_knowledge(content_dir: Path | None = None) -> tuple[KnowledgeBase | No
             problems.append(Problem(label(path), area.id, "source", f"unknown source {area.source!r}"))
     _duplicates(((a.id, label(p)) for p, a in area_files.items() if a), problems)
 
+    examples: dict[str, list[str]] = {}
+    for path, examples_file in example_files.items():
+        if examples_file is None:
+            continue
+        if themes and examples_file.theme != "none" and examples_file.theme not in themes:
+            problems.append(Problem(label(path), examples_file.theme, "theme",
+                                    f"unknown theme {examples_file.theme!r}"))
+        examples.setdefault(examples_file.theme, []).extend(examples_file.examples)
+    if themes and example_files and "none" not in examples:
+        problems.append(Problem("knowledge/content/examples", "none", "", "no examples of text about no theme"))
     if safety_cues:
         _duplicates(((d.id, label(root / "safety_cues.yaml")) for d in safety_cues.dangers), problems)
     usable = themes_file and sources_file and escalation and safety_cues and not problems
-    kb = KnowledgeBase(themes, sources, learning_points, escalation, areas, safety_cues) if usable else None
+    kb = KnowledgeBase(themes, sources, learning_points, escalation, areas, safety_cues,
+                       examples) if usable else None
     return kb, problems
 
 

@@ -1,10 +1,14 @@
 """The matcher: which themes, learning points and escalation routes a practitioner's words are about.
 
-Each theme (and each escalation situation) has cue vocabulary in the content files, graded strong,
-medium and weak. A text scores a theme by the cues found in it; cues of one theme that cover the same
-words count once, at the strongest. Themes below a floor are not reported, so text about none of them
-gets an empty list. Learning points are ranked by the themes they share with the text and the words
-they have in common with it. Every result says which of the practitioner's words led to it.
+Two kinds of evidence, both from the content files:
+- cue vocabulary per theme (and per escalation situation), graded strong, medium and weak; cues of one
+  theme that cover the same words count once, at the strongest;
+- a naive Bayes classifier (knowledge/classifier.py) learnt from example sentences per theme and of
+  text about no theme, which recognises wordings no cue list covers.
+A theme's points are its cue points plus CLASSIFIER_WEIGHT times the classifier's probability. Text
+with no strong cue that the classifier finds plausibly off-topic gets no theme at all. Learning points
+are ranked by the themes they share with the text and the words they have in common with it. Every
+result says which of the practitioner's words led to it.
 """
 from __future__ import annotations
 
@@ -13,14 +17,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from knowledge.classifier import NONE, Classifier
 from knowledge.schema import Vocabulary
 from knowledge.words import Cue, Words, compile_cue, stem
 
 WEIGHTS = {"strong": 3.0, "medium": 2.0, "weak": 1.0}
+CLASSIFIER_WEIGHT = 6.0
+"""How many cue points the classifier's certainty (probability 1) is worth."""
+OFF_TOPIC_CUES, OFF_TOPIC_CHANCE = 4.0, 0.001
+"""Text whose best theme has fewer cue points than this, and which the classifier gives at least this
+chance of being about no theme, is about no theme."""
 THEME_FLOOR = 2.0
-"""Cue points a theme needs before it is reported: one strong or medium cue, or two weak ones."""
-RELATIVE_FLOOR = 0.3
+"""Points a theme needs before it is reported (and cue points an escalation situation needs when the
+escalation theme is found)."""
+RELATIVE_FLOOR = 0.25
 """A theme is reported only with at least this share of the best theme's points."""
+THEMES_SHOWN = 5
 ROUTE_FLOOR = 3.0
 """Cue points an escalation situation needs on its own; with the escalation theme found, THEME_FLOOR."""
 LEARNING_POINTS_SHOWN = 3
@@ -145,6 +157,9 @@ class Matcher:
     def __init__(self, kb):
         self.kb = kb
         self.theme_cues = CueSet.of({t.id: t.vocabulary for t in kb.themes.values()})
+        labelled = [(text, label) for label, texts in kb.examples.items() for text in texts]
+        labelled += [(lp.text, lp.themes[0]) for lp in kb.learning_points.values()]
+        self.classifier = Classifier(labelled, STOPWORDS)
         self.route_cues = CueSet.of({s.id: s.vocabulary for s in kb.escalation.situations})
         self._lp_stems = {lp.id: _content_stems(Words.of(f"{lp.text} {lp.question}"))
                           for lp in kb.learning_points.values()}
@@ -168,13 +183,32 @@ class Matcher:
         return Match(themes, self._learning_points(words, themes), self._routes(words, escalating))
 
     def _themes(self, words: Words) -> tuple[ThemeHit, ...]:
-        scores = self.theme_cues.score(words)
-        if not scores:
+        cues = self.theme_cues.score(words)
+        chances, found = self.classifier.posterior(words)
+        best_cue = max((points for points, _ in cues.values()), default=0.0)
+        if best_cue < OFF_TOPIC_CUES and (not chances or chances.get(NONE, 0.0) >= OFF_TOPIC_CHANCE):
             return ()
-        best = max(points for points, _ in scores.values())
-        hits = [ThemeHit(theme, _scaled(points), points, why) for theme, (points, why) in scores.items()
-                if points >= THEME_FLOOR and points >= RELATIVE_FLOOR * best]
-        return tuple(sorted(hits, key=lambda h: (-h.points, h.id)))
+        points = {t: cues.get(t, (0.0, ()))[0] + CLASSIFIER_WEIGHT * chances.get(t, 0.0) for t in self.kb.themes}
+        best = max(points.values())
+        ranked = sorted((t for t in points if points[t] >= THEME_FLOOR and points[t] >= RELATIVE_FLOOR * best),
+                        key=lambda t: (-points[t], t))[:THEMES_SHOWN]
+        hits = []
+        for theme in ranked:
+            why = cues.get(theme, (0.0, ()))[1] or self._said(words, self.classifier.evidence(theme, found))
+            hits.append(ThemeHit(theme, _scaled(points[theme]), round(points[theme], 3), tuple(why)))
+        return tuple(hits)
+
+    @staticmethod
+    def _said(words: Words, features: list[str]) -> tuple[str, ...]:
+        """Classifier features (stems, or pairs of stems) as the words the practitioner wrote."""
+        said = []
+        for feature in features:
+            stems = feature.split()
+            for i in range(len(words) - len(stems) + 1):
+                if list(words.stems[i:i + len(stems)]) == stems:
+                    said.append(" ".join(words.raw[i:i + len(stems)]))
+                    break
+        return tuple(said)
 
     def _routes(self, words: Words, escalating: bool) -> tuple[RouteHit, ...]:
         situations = self.kb.situations

@@ -165,3 +165,11 @@ class SafetyCuesFile(Strict):
     now: Vocabulary
     settled: Vocabulary
     hypothetical: Vocabulary
+
+
+class ExamplesFile(Strict):
+    """Sentences written for the project, each about one theme (or `none`), that the matcher's
+    classifier learns from (knowledge/content/examples/<label>.yaml)."""
+
+    theme: str
+    examples: list[str] = Field(min_length=10)

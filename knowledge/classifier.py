@@ -1,0 +1,64 @@
+"""A naive Bayes classifier over words and word pairs, learnt when the knowledge base loads from the
+examples in knowledge/content/examples/ and the learning points (their first theme).
+
+It complements the cue vocabulary: cues are precise and explain themselves, the classifier
+recognises the many ways of saying a thing that no cue list covers, and it knows what text about
+no theme at all looks like (the `none` examples). Nothing is fetched; training takes milliseconds.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+from knowledge.words import Words
+
+NONE = "none"
+SMOOTHING = 1.0
+MIN_DOCUMENTS = 2  # features seen in fewer training texts are ignored
+
+
+def features(words: Words, stopwords: frozenset[str]) -> set[str]:
+    """Content stems, and pairs of neighbouring stems (so "not seen" differs from "seen")."""
+    stems = words.stems
+    single = {s for s in stems if s not in stopwords and len(s) > 1}
+    pairs = {f"{a}_{b}" for a, b in zip(stems, stems[1:]) if not (a in stopwords and b in stopwords)}
+    return single | pairs
+
+
+class Classifier:
+    def __init__(self, labelled: list[tuple[str, str]], stopwords: frozenset[str]):
+        self.stopwords = stopwords
+        self.documents: Counter = Counter()
+        self.counts: dict[str, Counter] = defaultdict(Counter)
+        seen: Counter = Counter()
+        for text, label in labelled:
+            found = features(Words.of(text), stopwords)
+            self.documents[label] += 1
+            self.counts[label].update(found)
+            seen.update(found)
+        self.vocabulary = {f for f, n in seen.items() if n >= MIN_DOCUMENTS}
+        total = sum(self.documents.values())
+        self.labels = sorted(self.documents)
+        self.prior = {label: math.log(self.documents[label] / total) for label in self.labels}
+
+    def _weight(self, label: str, feature: str) -> float:
+        return math.log((self.counts[label][feature] + SMOOTHING) / (self.documents[label] + 2 * SMOOTHING))
+
+    def posterior(self, words: Words) -> tuple[dict[str, float], set[str]]:
+        """Probability of each label given the text, and the known features found in it."""
+        found = features(words, self.stopwords) & self.vocabulary
+        if not found:
+            return {}, found
+        scores = {label: self.prior[label] + sum(self._weight(label, f) for f in found) for label in self.labels}
+        top = max(scores.values())
+        total = sum(math.exp(v - top) for v in scores.values())
+        return {label: math.exp(v - top) / total for label, v in scores.items()}, found
+
+    def evidence(self, label: str, found: set[str], limit: int = 3) -> list[str]:
+        """The features found that speak most for `label` against the others."""
+        others = [l for l in self.labels if l != label]
+
+        def lift(feature: str) -> float:
+            return self._weight(label, feature) - max(self._weight(o, feature) for o in others)
+
+        return [f.replace("_", " ") for f in sorted(found, key=lift, reverse=True)[:limit] if lift(f) > 0]
