@@ -130,8 +130,11 @@ def cmd_run(args) -> int:
     if not settings.telegram_bot_token:
         sys.exit("reflectbot run: set TELEGRAM_BOT_TOKEN to the token @BotFather gave your bot (see README).")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore"):  # they would log request URLs, which carry the token
+    # httpx would log request URLs, which carry the token; python-telegram-bot's DEBUG records carry
+    # message text. Logs hold ids, kinds and timings only.
+    for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO)
     service = _open_service(dt.timedelta(minutes=settings.idle_minutes), settings.retention_days)
     application = build_application(service, settings.telegram_bot_token,
                                     args.base_url or settings.telegram_base_url)
