@@ -132,7 +132,7 @@ def cmd_run(args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx would log request URLs, which carry the token; python-telegram-bot's DEBUG records carry
     # message text. Logs hold ids, kinds and timings only.
-    for noisy in ("httpx", "httpcore", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(logging.INFO)
     service = _open_service(dt.timedelta(minutes=settings.idle_minutes), settings.retention_days)
