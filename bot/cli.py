@@ -232,6 +232,29 @@ def cmd_keys_rotate(args) -> int:
     return 0
 
 
+def cmd_report_themes(args) -> int:
+    import datetime as dt
+
+    from bot.emerging_themes import MINIMUM_CASES, as_text, emerging_themes
+    from bot.reports import themes_chart
+    from dialogues.engine import load_messages
+
+    try:
+        since = dt.date.fromisoformat(args.since)
+    except ValueError:
+        sys.exit(f"reflectbot report themes: --since takes a date like 2026-01-31, not {args.since!r}")
+    kb, say = _knowledge(), load_messages()
+    store = _store()
+    with store.transaction() as session:
+        figures = emerging_themes(session, since, args.min_cases or MINIMUM_CASES)
+    print(as_text(figures, kb, say))
+    if args.chart and figures.enough:
+        title = say.themes_title.format(cases=figures.cases, since=since.isoformat())
+        Path(args.chart).write_bytes(themes_chart([(kb.themes[t].name, v) for t, v in figures.shares()], title))
+        print(f"\nChart written to {args.chart}")
+    return 0
+
+
 def _open_service(idle_after=None, retention_days: int = 90):
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -295,6 +318,14 @@ def build_parser() -> argparse.ArgumentParser:
     keys_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
     rotate = keys_commands.add_parser("rotate", help="add a new key and re-encrypt everything under it")
     rotate.set_defaults(run=cmd_keys_rotate)
+
+    report = commands.add_parser("report", help="reports across case reviews")
+    report_commands = report.add_subparsers(dest="report_command", required=True, metavar="REPORT")
+    themes = report_commands.add_parser("themes", help="emerging themes across case reviews (counts only)")
+    themes.add_argument("--since", required=True, help="first day to count, e.g. 2026-01-01")
+    themes.add_argument("--min-cases", type=int, help="fewest reviews a figure may be drawn from (default 3)")
+    themes.add_argument("--chart", metavar="FILE.png", help="also write the bar chart here")
+    themes.set_defaults(run=cmd_report_themes)
 
     picture = commands.add_parser("diagram", help="write a dialogue's state machine as a Mermaid diagram")
     picture.add_argument("dialogue")

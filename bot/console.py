@@ -40,7 +40,7 @@ def reply_json(reply: Reply) -> dict:
         "options": [{"value": o.value, "label": o.label} for o in reply.options],
         "progress": reply.progress,
         "expects": reply.expects,
-        "document": reply.document.filename if reply.document else None,
+        "documents": [d.filename for d in reply.documents],
     }
 
 

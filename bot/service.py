@@ -20,11 +20,15 @@ from dataclasses import replace
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
+from bot.emerging_themes import MINIMUM_CASES, emerging_themes
+from bot.emerging_themes import as_text as themes_text
 from bot.enrolment import forget_stranger, note_stranger, redeem
+from bot.reports import review_docx, review_pdf, themes_chart
 from bot.redaction import redact
 from bot.retention import export, forget
 from bot.store import Answer, AnswerMatch, Run, SafetyAlarm, Store, User, utcnow
 from dialogues.engine import Document, Engine, Event, Option, Outcome, Reply, RunState, load_messages
+from dialogues.review import REVIEW, review_report
 from dialogues.script import load_scripts
 from knowledge.base import load_knowledge
 
@@ -32,6 +36,7 @@ OPENING = "case_description"
 ESCALATING = "escalation"
 RESUMING = "resume_decision"
 AUTO_ENROLLED = ("console:",)
+MANAGERS = ("manager", "admin")
 """Channels whose users are enrolled on first contact: the console belongs to whoever runs it."""
 FLOOD_EVENTS, FLOOD_SECONDS = 20, 10.0
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -55,6 +60,8 @@ class Service:
         self.engine = engine
         self.idle_after = idle_after
         self.retention_days = retention_days
+        self.minimum_cases = MINIMUM_CASES
+        self.flood = (FLOOD_EVENTS, FLOOD_SECONDS)
         self._recent: dict[str, deque] = defaultdict(deque)
         self._flood_notice: dict[str, bool] = {}
         self.say = engine.say
@@ -150,15 +157,16 @@ class Service:
         return [self.engine.alarm(), Reply(self.say.safety_carry_on), self.engine.prompt(self._state_of(run, user))]
 
     def _flooding(self, key: str) -> bool:
-        """Per-user rate limit: FLOOD_EVENTS in FLOOD_SECONDS; past it, one polite word, then quiet."""
+        """Per-user rate limit: `flood` events in so many seconds; past it, one polite word, then quiet."""
+        events, seconds = self.flood
         now = time.monotonic()
         recent = self._recent[key]
-        while recent and now - recent[0] > FLOOD_SECONDS:
+        while recent and now - recent[0] > seconds:
             recent.popleft()
         recent.append(now)
-        if len(recent) <= FLOOD_EVENTS:
+        if len(recent) <= events:
             return False
-        if len(recent) == FLOOD_EVENTS + 1:
+        if len(recent) == events + 1:
             self._flood_notice[key] = True
             return False
         return True
@@ -207,6 +215,14 @@ class Service:
             return self._set_area(user, argument) if argument else [self.engine.areas()]
         if command == "history":
             return [self._history(session, user)]
+        if command in ("review", "reviews", "themes") and user.role not in MANAGERS:
+            return [Reply(self.say.managers_only)]
+        if command == "review":
+            return self._review(session, user, run)
+        if command == "reviews":
+            return [self._reviews(session, user, argument)]
+        if command == "themes":
+            return self._themes(session, argument)
         if command == "search":
             return [self.engine.search(argument)]
         if command == "privacy":
@@ -217,9 +233,12 @@ class Service:
         if command == "export":
             data = json.dumps(export(session, user), indent=2, ensure_ascii=False)
             name = self.say.export_name.format(date=utcnow().date().isoformat())
-            return [Reply(self.say.export_ready, document=Document(name, data))]
+            return [Reply(self.say.export_ready, documents=(Document.of_text(name, data),))]
         if command == "summary":
             return [self._summary(session, user, argument)]
+        if command == "stop" and run is not None and run.dialogue_id == REVIEW:
+            run.status = "paused"
+            return [Reply(self.say.review_paused)]
         if run is not None:
             return self._take(session, user, run, Event(user.key, command=command))
         if command == "help":
@@ -279,8 +298,11 @@ class Service:
             return [Reply(self.say.describe_case, expects="text")]
         if dialogue not in self.engine.scripts:
             return [Reply(self.say.unknown_choice), self.engine.menu()]
-        if run is not None:  # starting afresh leaves the unfinished run in the history, stopped
-            run.status, run.finished_at = "stopped", utcnow()
+        if run is not None:  # a review in progress waits to be resumed; a reflection is left, stopped
+            if run.dialogue_id == REVIEW:
+                run.status = "paused"
+            else:
+                run.status, run.finished_at = "stopped", utcnow()
         user.waiting_for = None
         state, replies = self.engine.start(dialogue)
         self._turn.started = Run(user=user, dialogue_id=state.dialogue, script_version=state.version,
@@ -292,7 +314,61 @@ class Service:
         state = self._state_of(run, user)
         outcome = self.engine.take(state, event)
         self._save(session, run, state, outcome)
+        if outcome.finished and run.dialogue_id == REVIEW:
+            outcome.replies[-1] = self._review_reply(state.answers, run.finished_at)
         return outcome.replies
+
+    # ---- case reviews (managers) -------------------------------------------------------------
+
+    def _review(self, session: Session, user: User, run: Run | None) -> list[Reply]:
+        if run is not None and run.dialogue_id == REVIEW:
+            return self._where_now(user, run)
+        paused = session.scalar(select(Run).where(Run.user_id == user.id, Run.status == "paused")
+                                .order_by(Run.id.desc()).limit(1))
+        if paused is None:
+            return self._choose_reflection(session, user, run, REVIEW)
+        if run is not None:
+            run.status, run.finished_at = "stopped", utcnow()
+        paused.status = "active"
+        self._turn.started = paused
+        return self._where_now(user, paused)
+
+    def _review_reply(self, answers: dict[str, str], finished: dt.datetime | None) -> Reply:
+        kb = self.engine.kb
+        report = review_report(kb.review, answers, kb.matcher)
+        text = self.engine.review_text(report)
+        name = self.say.review_document_name.format(date=(finished or utcnow()).date().isoformat())
+        return Reply(text, documents=(Document(f"{name}.pdf", review_pdf(report, kb, self.say)),
+                                      Document(f"{name}.docx", review_docx(report, kb, self.say))))
+
+    def _reviews(self, session: Session, user: User, argument: str) -> Reply:
+        runs = list(session.scalars(select(Run).where(Run.user_id == user.id, Run.dialogue_id == REVIEW,
+                                                      Run.finished_at.is_not(None)).order_by(Run.id.desc())))
+        if not runs:
+            return Reply(self.say.reviews_empty)
+        if argument.isdigit() and 1 <= int(argument) <= len(runs):
+            run = runs[int(argument) - 1]
+            return self._review_reply({a.step: a.value for a in run.answers}, run.finished_at)
+        lines = [self.say.reviews_title]
+        for number, run in enumerate(runs, 1):
+            reference = next((a.value for a in run.answers if a.step == "reference"), "")
+            lines.append(self.say.reviews_line.format(number=number, date=run.finished_at.date().isoformat(),
+                                                      reference=reference, status=run.status))
+        return Reply("\n".join(lines))
+
+    def _themes(self, session: Session, argument: str) -> list[Reply]:
+        try:
+            since = dt.date.fromisoformat(argument) if argument else utcnow().date() - dt.timedelta(days=365)
+        except ValueError:
+            since = utcnow().date() - dt.timedelta(days=365)
+        figures = emerging_themes(session, since, self.minimum_cases)
+        text = themes_text(figures, self.engine.kb, self.say)
+        if not figures.enough:
+            return [Reply(text)]
+        kb = self.engine.kb
+        chart = themes_chart([(kb.themes[t].name, share) for t, share in figures.shares()],
+                             self.say.themes_title.format(cases=figures.cases, since=since.isoformat()))
+        return [Reply(text, documents=(Document(f"emerging-themes-{since.isoformat()}.png", chart),))]
 
     # ---- persistence -------------------------------------------------------------------------
 
@@ -341,8 +417,8 @@ class Service:
     # ---- history -----------------------------------------------------------------------------
 
     def _finished_runs(self, session: Session, user: User) -> list[Run]:
-        return list(session.scalars(select(Run).where(Run.user_id == user.id, Run.summary.is_not(None))
-                                    .order_by(Run.id.desc())))
+        return list(session.scalars(select(Run).where(Run.user_id == user.id, Run.summary.is_not(None),
+                                                      Run.dialogue_id != REVIEW).order_by(Run.id.desc())))
 
     def _history(self, session: Session, user: User) -> Reply:
         runs = self._finished_runs(session, user)

@@ -37,6 +37,9 @@ COMMANDS = [
     ("skip", "Skip this question"),
     ("where", "Where am I?"),
     ("stop", "Finish early with a summary"),
+    ("review", "Managers: a guided case review"),
+    ("reviews", "Managers: your case reviews"),
+    ("themes", "Managers: emerging themes across reviews"),
     ("privacy", "What I keep, and for how long"),
     ("export", "Send me everything you hold about me"),
     ("forget", "Delete everything about me"),
@@ -183,9 +186,8 @@ class TelegramChannel:
                     last = number == len(chunks) - 1
                     await context.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
                                                    reply_markup=keyboard(reply) if last else None)
-                if reply.document is not None:
-                    await context.bot.send_document(chat_id, InputFile(reply.document.text.encode("utf-8"),
-                                                                       filename=reply.document.filename))
+                for document in reply.documents:
+                    await context.bot.send_document(chat_id, InputFile(document.data, filename=document.filename))
         except Forbidden:
             log.info("user %s has blocked the bot; nothing sent", update.effective_user.id)
 

@@ -15,10 +15,13 @@ from pathlib import Path
 
 from pydantic import ConfigDict
 
+from dialogues.dates import read_date
+from dialogues.review import ReviewReport, review_report
 from dialogues.script import END, WHY, YES_NO, CompiledScript, Step
 from knowledge.base import ContentError, KnowledgeBase, read_yaml, validate
 from knowledge.matcher import Match
 from knowledge.schema import Strict
+from knowledge.words import Words
 
 MESSAGES_FILE = Path(__file__).parent / "messages.yaml"
 NAVIGATION = ("back", "skip", "stop", "help", "where")
@@ -49,7 +52,11 @@ REQUIRED_MESSAGES = (
     "escalate_not_understood", "route_title", "route_area_hint", "area_question", "area_set",
     "area_procedure", "area_unknown", "safety_carry_on", "safety_carry_on_idle", "script_changed",
     "idle_offer", "idle_carry_on", "idle_restart", "search_empty", "search_nothing", "search_title",
-    "text_only", "edited_ignored", "forged_button", "something_wrong",
+    "text_only", "edited_ignored", "forged_button", "something_wrong", "need_date", "date_past",
+    "review_title", "review_agencies", "review_grades", "review_findings", "review_evidence",
+    "review_learning", "review_actions", "review_no_actions", "review_action_line", "review_document_name",
+    "review_paused", "managers_only", "reviews_empty", "reviews_title", "reviews_line", "themes_title",
+    "themes_too_few",
 )
 
 
@@ -84,7 +91,11 @@ class Option:
 @dataclass(frozen=True)
 class Document:
     filename: str
-    text: str
+    data: bytes
+
+    @classmethod
+    def of_text(cls, filename: str, text: str) -> "Document":
+        return cls(filename, text.encode("utf-8"))
 
 
 @dataclass
@@ -95,7 +106,7 @@ class Reply:
     options: tuple[Option, ...] = ()
     expects: str = "none"  # text | choice | yes_no | scale | none
     progress: str | None = None
-    document: Document | None = None
+    documents: tuple[Document, ...] = ()
     alert: bool = False       # a correction (unexpected input), not a new question
     context: str | None = None  # set by the service: which question these options belong to
 
@@ -188,7 +199,7 @@ class Engine:
             return Reply(step.prompt, tuple(Option(v, getattr(self.say, v)) for v in YES_NO), "yes_no", progress)
         if step.kind == "scale":
             return Reply(step.prompt, tuple(Option(str(n), str(n)) for n in range(11)), "scale", progress)
-        return Reply(step.prompt, expects="text", progress=progress)
+        return Reply(step.prompt, expects="date" if step.kind == "date" else "text", progress=progress)
 
     def progress(self, run: RunState) -> str:
         """"Step 3 of 8": steps answered so far, and those left on the path as it now stands."""
@@ -210,6 +221,8 @@ class Engine:
         step = compiled.step_of(run.state)
         if run.state.endswith(WHY) or step.kind == "text":
             return self._free_text(run, compiled, event)
+        if step.kind == "date":
+            return self._date(run, compiled, event)
         value = self._read_option(step, event)
         if value is None:
             hint = {"choice": self.say.need_choice, "yes_no": self.say.need_yes_no,
@@ -221,9 +234,27 @@ class Engine:
         text = (event.text or "").strip()
         if not text:
             return Outcome([Reply(self.say.need_text, alert=True), self.prompt(run)])
+        step = compiled.step_of(run.state)
+        if step.challenge_vague and run.state not in run.answers and self._vague(text):
+            run.answers[run.state] = text  # kept, and challenged once: the next answer is taken
+            return Outcome([Reply(self.kb.review.vague_challenge, alert=True)], answered=(run.state, text))
         outcome = self._advance(run, compiled, "next", (run.state, text))
         outcome.matches = self.kb.matcher.match(text)
         return outcome
+
+    def _date(self, run: RunState, compiled: CompiledScript, event: Event) -> Outcome:
+        today = dt.date.today()
+        when = read_date(event.text or event.choice or "", today)
+        if when is None:
+            return Outcome([Reply(self.say.need_date, alert=True), self.prompt(run)])
+        if when < today:
+            return Outcome([Reply(self.say.date_past.format(date=when.isoformat()), alert=True), self.prompt(run)])
+        return self._advance(run, compiled, "next", (run.state, when.isoformat()))
+
+    def _vague(self, text: str) -> bool:
+        """An action that names no concrete change: a vague verb, or too few words to say one."""
+        said = f" {' '.join(Words.of(text).raw)} "
+        return len(said.split()) < 5 or any(f" {w} " in said for w in self.kb.review.vague_words)
 
     def _read_option(self, step: Step, event: Event) -> str | None:
         given = (event.choice if event.choice is not None else event.text or "").strip()
@@ -328,10 +359,14 @@ class Engine:
             return next((o.label for o in step.options if o.value == value), value)
         if step.kind == "yes_no":
             return getattr(self.say, value, value)
+        if step.kind == "date":
+            return dt.date.fromisoformat(value).strftime("%-d %B %Y")
         return f"{value} out of 10"
 
     def summary(self, run: RunState, today: dt.date | None = None) -> str:
         compiled = self.scripts[run.dialogue]
+        if compiled.script.kind == "review":
+            return self.review_text(review_report(self.kb.review, run.answers, self.kb.matcher))
         say, kb = self.say, self.kb
         today = today or dt.date.today()
         lines = [say.summary_title.format(title=compiled.script.title),
@@ -396,12 +431,13 @@ class Engine:
     def summary_reply(self, summary: str) -> Reply:
         """A summary as a message, with the same text as a document to keep."""
         name = self.say.document_name.format(date=dt.date.today().isoformat())
-        return Reply(summary, document=Document(name, summary))
+        return Reply(summary, documents=(Document.of_text(name, summary),))
 
     # ---- choosing where to start ---------------------------------------------------------------
 
     def menu(self) -> Reply:
-        options = tuple(Option(f"reflect:{c.id}", c.script.title) for c in self.scripts.values())
+        options = tuple(Option(f"reflect:{c.id}", c.script.title) for c in self.scripts.values()
+                        if c.script.kind == "reflection")
         return Reply(self.say.menu, options + (Option("reflect:opening", self.say.not_sure_label),), "choice")
 
     def suggest(self, text: str) -> Reply:
@@ -410,6 +446,8 @@ class Engine:
         points = {t.id: (t.points, t.why) for t in found.themes}
         ranked = []
         for compiled in self.scripts.values():
+            if compiled.script.kind != "reflection":
+                continue
             themes = compiled.script.themes
             score = sum(points.get(t, (0,))[0] * (1.0 if i == 0 else 0.3) for i, t in enumerate(themes))
             if themes[0] in points or score >= 3:
@@ -512,3 +550,31 @@ class Engine:
         return Reply(self.say.idle_offer.format(title=title, number=number, total=total),
                      (Option("resume:carry_on", self.say.idle_carry_on),
                       Option("resume:restart", self.say.idle_restart)), "choice")
+
+    # ---- case reviews --------------------------------------------------------------------------
+
+    def review_text(self, report: ReviewReport) -> str:
+        """A case review's report as text: the grid of grades, findings with learning, actions."""
+        say, kb = self.say, self.kb
+        lines = [say.review_title.format(reference=report.reference),
+                 say.review_agencies.format(agencies=report.agencies), "", say.review_grades]
+        lines += [f"- {f.title}: {f.grade}" for f in report.findings]
+        lines += ["", say.review_findings]
+        for finding in report.findings:
+            if not finding.evidence:
+                continue
+            lines.append(f"{finding.title} ({finding.grade})")
+            lines.append(say.review_evidence.format(evidence=finding.evidence))
+            for lp_id in finding.learning_points:
+                lp = kb.learning_points[lp_id]
+                lines.append(say.review_learning.format(text=lp.text, source=kb.sources[lp.source].organisation,
+                                                        date=kb.sources[lp.source].date_text, id=lp.id))
+            lines.append("")
+        lines.append(say.review_actions)
+        if not report.actions:
+            lines.append(say.review_no_actions)
+        for number, action in enumerate(report.actions, 1):
+            when = dt.date.fromisoformat(action.when).strftime("%-d %B %Y")
+            lines.append(say.review_action_line.format(number=number, what=action.what, who=action.who,
+                                                       when=when, measure=action.measure))
+        return "\n".join(lines)

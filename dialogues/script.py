@@ -25,7 +25,7 @@ END = "end"
 WHY = "__why"
 YES_NO = ("yes", "no", "not_sure")
 
-StepKind = Literal["text", "choice", "yes_no", "scale", "info"]
+StepKind = Literal["text", "choice", "yes_no", "scale", "date", "info"]
 Stage = Literal["what_happened", "child_experience", "analysis", "next_steps"]
 
 
@@ -76,6 +76,7 @@ class Step(Strict):
     follow_up: str | None = None
     branches: list[Branch] = Field(default_factory=list)
     next: str | None = None
+    challenge_vague: bool = False  # a vague answer is challenged once (review actions)
 
 
 class Script(Strict):
@@ -87,6 +88,7 @@ class Script(Strict):
     intro: str
     steps: list[Step] = Field(min_length=1)
     supervision_questions: list[str] = Field(default_factory=list)
+    kind: Literal["reflection", "review"] = "reflection"
 
 
 class ScriptFile(Script):
@@ -282,9 +284,13 @@ def check_scripts(kb, scripts_dir: Path | None = None) -> tuple[dict[str, Compil
 
 @functools.cache
 def load_scripts() -> dict[str, CompiledScript]:
+    """Every dialogue: the reflection scripts, and the case review built from its content file."""
+    from dialogues.review import review_script
     from knowledge.base import ContentError, load_knowledge
 
-    scripts, problems = check_scripts(load_knowledge())
+    kb = load_knowledge()
+    scripts, problems = check_scripts(kb)
     if problems:
         raise ContentError(problems)
-    return scripts
+    review = review_script(kb.review)
+    return {**scripts, review.id: compile_script(review)}

@@ -72,6 +72,7 @@ class KnowledgeBase:
     areas: dict[str, schema.Area]
     safety_cues: schema.SafetyCuesFile
     examples: dict[str, list[str]]
+    review: schema.ReviewFile
     _matcher: Any = field(default=None, repr=False)
     _safety: Any = field(default=None, repr=False)
 
@@ -198,6 +199,7 @@ def check_knowledge(content_dir: Path | None = None) -> tuple[KnowledgeBase | No
     sources_file = load(root / "sources.yaml", schema.SourcesFile)
     escalation = load(root / "escalation.yaml", schema.EscalationFile)
     safety_cues = load(root / "safety_cues.yaml", schema.SafetyCuesFile)
+    review = load(root / "review.yaml", schema.ReviewFile)
     lp_files = {p: load(p, schema.LearningPointsFile) for p in sorted((root / "learning_points").glob("*.yaml"))}
     area_files = {p: load(p, schema.Area) for p in sorted((root / "areas").glob("*.yaml"))}
     example_files = {p: load(p, schema.ExamplesFile) for p in sorted((root / "examples").glob("*.yaml"))}
@@ -272,9 +274,16 @@ def check_knowledge(content_dir: Path | None = None) -> tuple[KnowledgeBase | No
         problems.append(Problem("knowledge/content/examples", "none", "", "no examples of text about no theme"))
     if safety_cues:
         _duplicates(((d.id, label(root / "safety_cues.yaml")) for d in safety_cues.dangers), problems)
-    usable = themes_file and sources_file and escalation and safety_cues and not problems
+    if review:
+        review_label = label(root / "review.yaml")
+        _duplicates(((d.id, review_label) for d in review.domains), problems)
+        for domain in review.domains:
+            for i, theme in enumerate(domain.themes):
+                if themes and theme not in themes:
+                    problems.append(Problem(review_label, domain.id, f"themes[{i}]", f"unknown theme {theme!r}"))
+    usable = themes_file and sources_file and escalation and safety_cues and review and not problems
     kb = KnowledgeBase(themes, sources, learning_points, escalation, areas, safety_cues,
-                       examples) if usable else None
+                       examples, review) if usable else None
     return kb, problems
 
 

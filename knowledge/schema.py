@@ -173,3 +173,35 @@ class ExamplesFile(Strict):
 
     theme: str
     examples: list[str] = Field(min_length=10)
+
+
+class Grade(Strict):
+    value: str = Field(pattern=r"^[a-z0-9_]{1,24}$")
+    label: Text
+
+
+class ReviewDomain(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,20}$")
+    title: Text
+    help: Text
+    themes: list[str] = Field(min_length=1)
+
+
+class ReviewFile(Strict):
+    """The guided case review (knowledge/content/review.yaml): its grade scale, domains and words."""
+
+    title: Text
+    intro: Text
+    reference_prompt: Text
+    agencies_prompt: Text
+    grade_prompt: Text
+    evidence_prompt: Text
+    action_prompt: Text
+    action_what_prompt: Text
+    action_who_prompt: Text
+    action_when_prompt: Text
+    action_measure_prompt: Text
+    vague_challenge: Text
+    grades: list[Grade] = Field(min_length=2)
+    vague_words: list[str] = Field(default_factory=list)
+    domains: list[ReviewDomain] = Field(min_length=1)

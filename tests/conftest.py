@@ -31,5 +31,6 @@ def db_url(tmp_path):
 @pytest.fixture
 def service(engine, db_url):
     service = Service(Store(db_url), engine)
+    service.flood = (10_000, 10.0)  # tests type faster than people; test_privacy checks the limit
     yield service
     service.store.close()

@@ -33,7 +33,7 @@ def walk(service, user, dialogue, choose=lambda reply: reply.options[0].value, l
     seen = list(replies)
     for _ in range(limit):
         last = replies[-1]
-        if last.document:
+        if last.documents:
             return seen
         if last.expects == "text":
             replies = say(service, user, text=ANSWERS[dialogue])
@@ -52,7 +52,7 @@ def test_each_dialogue_runs_to_a_summary_naming_learning_and_its_source(service,
     steps = [r for r in replies if r.progress]
     assert 6 <= len(steps) <= 14
     assert steps[0].progress.startswith("Step 1 of ")
-    assert summary.document.filename.endswith(".txt") and summary.document.text == summary.text
+    assert summary.documents[0].filename.endswith(".txt") and summary.documents[0].data.decode() == summary.text
     assert ANSWERS[dialogue] in summary.text
     assert "Learning from local audits" in summary.text
     assert any(source.organisation in summary.text for source in kb.sources.values())
@@ -85,7 +85,7 @@ def test_back_skip_where_help_and_stop(service, db_url):
     assert "step 3 of" in say(service, user, command="where")[0].text
     assert "/back" in say(service, user, command="help")[0].text
     stopped = say(service, user, command="stop")
-    assert stopped[-1].document is not None
+    assert stopped[-1].documents
     assert "she agreed to take him to the dentist and to nursery" in stopped[-1].text
     assert say(service, user, command="skip")[0].text == service.say.no_active_run
 
@@ -155,7 +155,7 @@ def test_history_and_summary_resend(service):
     history = say(service, user, command="history")[0].text
     assert "1." in history and "Stuck" in history or "stuck" in history.lower()
     again = say(service, user, command="summary", text="1")[0]
-    assert again.text == summary.text and again.document is not None
+    assert again.text == summary.text and again.documents
     assert "can't find" in say(service, user, command="summary", text="9")[0].text
 
 

@@ -76,7 +76,7 @@ def test_export_sends_everything_held_as_a_file(service):
     say(service, user, choice="reflect:lived_experience")
     say(service, user, text="up at six, nursery, home with mum")
     reply = say(service, user, command="export")[0]
-    data = json.loads(reply.document.text)
+    data = json.loads(reply.documents[0].data)
     assert data["reflections"][0]["answers"][0]["answer"] == "up at six, nursery, home with mum"
     assert data["user"]["role"] == "practitioner"
 
@@ -106,6 +106,7 @@ def test_a_stranger_leaves_no_row_but_a_counter_and_invites_expire(service):
 
 
 def test_flooding_gets_one_polite_message_then_quiet(service):
+    service.flood = (20, 10.0)
     replies = [say(service, "console:xan", command="where") for _ in range(25)]
     assert any(r and r[0].text == service.say.too_fast for r in replies)
     assert [] in replies

@@ -50,7 +50,7 @@ async def reply_to(fake, action, chat, count=1):
     before = len(fake.sent("sendMessage", chat)) + len(fake.sent("sendDocument", chat))
     action()
     await fake.async_wait_for(lambda calls: len(fake.sent("sendMessage", chat))
-                              + len(fake.sent("sendDocument", chat)) >= before + count)
+                              + len(fake.sent("sendDocument", chat)) >= before + count, timeout=20)
     await asyncio.sleep(0.05)  # let any further replies to the same update arrive
     return fake.sent("sendMessage", chat)[-1][1]
 
@@ -252,5 +252,25 @@ def test_only_enrolled_staff_are_answered_and_strangers_leave_only_a_counter(fak
             strangers = session.query(Stranger).all()
         assert keys == ["telegram:1203"]
         assert len(strangers) == 3 and all("120" not in s.key_hash for s in strangers)
+
+    asyncio.run(scenario())
+
+
+def test_a_manager_runs_a_case_review_and_gets_pdf_and_docx(fake, service):
+    enrol(service, 1301, role="manager")
+
+    async def scenario():
+        async with bot_running(fake, service):
+            await reply_to(fake, lambda: fake.feed_message(1301, "/review"), 1301, 2)
+            await reply_to(fake, lambda: fake.feed_message(1301, "KM-77"), 1301)
+            await reply_to(fake, lambda: fake.feed_message(1301, "school and health visitor"), 1301)
+            for _ in service.engine.kb.review.domains:
+                await press(fake, 1301, lambda b: b[1])  # Requires improvement
+                await reply_to(fake, lambda: fake.feed_message(1301, "the child was not seen alone"), 1301)
+                await press(fake, 1301, lambda b: next(x for x in b if x["callback_data"].endswith("|no")))
+            await fake.async_wait_for(lambda calls: len(fake.sent("sendDocument", 1301)) == 2, timeout=20)
+        names = [p["document"]["filename"] for _, p in fake.sent("sendDocument", 1301)]
+        assert names[0].endswith(".pdf") and names[1].endswith(".docx")
+        assert fake.sent("sendDocument", 1301)[0][1]["document"]["content"].startswith(b"%PDF")
 
     asyncio.run(scenario())
