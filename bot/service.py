@@ -36,8 +36,8 @@ OPENING = "case_description"
 ESCALATING = "escalation"
 RESUMING = "resume_decision"
 AUTO_ENROLLED = ("console:",)
-MANAGERS = ("manager", "admin")
 """Channels whose users are enrolled on first contact: the console belongs to whoever runs it."""
+MANAGERS = ("manager", "admin")
 FLOOD_EVENTS, FLOOD_SECONDS = 20, 10.0
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
@@ -298,6 +298,8 @@ class Service:
             return [Reply(self.say.describe_case, expects="text")]
         if dialogue not in self.engine.scripts:
             return [Reply(self.say.unknown_choice), self.engine.menu()]
+        if dialogue == REVIEW and user.role not in MANAGERS:
+            return [Reply(self.say.managers_only)]
         if run is not None:  # a review in progress waits to be resumed; a reflection is left, stopped
             if run.dialogue_id == REVIEW:
                 run.status = "paused"

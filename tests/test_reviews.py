@@ -112,6 +112,7 @@ def test_dates_are_understood_as_people_type_them(typed, expected):
 
 def test_reviews_are_for_managers_pause_and_resume_and_never_mix(service):
     assert "for managers" in say(service, "console:pip", command="review")[0].text
+    assert "for managers" in say(service, "console:pip", choice="reflect:case_review")[0].text
     manager(service, "console:ann")
     manager(service, "console:bob")
     say(service, "console:ann", command="review")
