@@ -142,3 +142,8 @@ def test_match_jsonl_flags_immediate_risk(monkeypatch, capsys):
     main(["match", "--jsonl"])
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [o["immediate_risk"] for o in out] == [True, False]
+
+
+def test_a_household_description_is_not_an_alarm(kb):
+    assert kb.safety.check("mum's new boyfriend lives there but has never been seen, checked or spoken to") is None
+    assert kb.safety.check("she told me today her stepdad hits her and he lives there, she has to go home at 3")
