@@ -45,9 +45,44 @@ def cmd_match(args) -> int:
     return 0
 
 
+def cmd_redact(args) -> int:
+    from bot.redaction import redact
+
+    if not args.jsonl:
+        result = redact(" ".join(args.text))
+        print(result.text)
+        return 0
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            text = json.loads(line)["text"]
+            if not isinstance(text, str):
+                raise TypeError
+        except (json.JSONDecodeError, KeyError, TypeError):
+            print(json.dumps({"error": f"line {number}: expected a JSON object with a text field"}))
+            continue
+        result = redact(text)
+        print(json.dumps({"text": result.text, "spans": [{"start": s.start, "end": s.end, "kind": s.kind}
+                                                          for s in result.spans]}), flush=True)
+    return 0
+
+
 def cmd_eval(args) -> int:
     from knowledge.evaluation import evaluate, read_labelled
 
+    if args.redaction:
+        from bot.redaction import score
+
+        try:
+            rows = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
+            rates, keep, _ = score(rows)
+        except (OSError, ValueError, KeyError) as error:
+            sys.exit(f"reflectbot eval: {args.file}: needs lines with text, spans and keep ({type(error).__name__})")
+        for kind, rate in rates.items():
+            print(f"{kind:15} {rate:6.1%} found")
+        print(f"{'kept words':15} {keep['kept'] / max(keep['total'], 1):6.1%} survived ({keep['kept']}/{keep['total']})")
+        return 0
     kb = _knowledge()
     if args.safety:
         from knowledge.evaluation import evaluate_safety
@@ -280,9 +315,16 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--jsonl", action="store_true", help="read {\"text\": ...} lines on stdin")
     match.set_defaults(run=cmd_match)
 
+    redaction = commands.add_parser("redact", help="replace names and identifiers in text with their kind")
+    redaction.add_argument("text", nargs="*")
+    redaction.add_argument("--jsonl", action="store_true", help='read {"text": ...} lines, write text and spans')
+    redaction.set_defaults(run=cmd_redact)
+
     evaluate = commands.add_parser("eval", help="score the matcher on a labelled JSON Lines file")
     evaluate.add_argument("file")
     evaluate.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluate.add_argument("--redaction", action="store_true",
+                          help="score redaction (lines with text, spans and keep)")
     evaluate.add_argument("--safety", action="store_true",
                           help="score the immediate-danger safety net (lines with text and immediate)")
     evaluate.set_defaults(run=cmd_eval)

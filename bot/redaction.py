@@ -21,6 +21,7 @@ practitioner vocabulary (agencies, roles, weekdays, months, "Mum said", "School 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
@@ -804,3 +805,48 @@ def redact(text: str) -> Redacted:
     for span in reversed(spans):
         out = out[: span.start] + f"[{span.kind}]" + out[span.end :]
     return Redacted(out, tuple(spans))
+
+
+# ---- measuring -----------------------------------------------------------------------------------
+
+def _covered(text: str, gold: dict, spans: tuple[Span, ...]) -> bool:
+    """Every non-space character of the gold span lies inside a predicted span of the same kind."""
+    return all(
+        any(s.kind == gold["kind"] and s.start <= i < s.end for s in spans)
+        for i in range(gold["start"], gold["end"])
+        if not text[i].isspace()
+    )
+
+
+def _keep_survives(text: str, word: str, spans: tuple[Span, ...]) -> bool:
+    """No occurrence of the word overlaps a redacted span."""
+    return all(
+        not any(s.start < m.end() and m.start() < s.end for s in spans)
+        for m in re.finditer(re.escape(word), text)
+    )
+
+
+def score(rows: list[dict]) -> tuple[dict, dict, list[str]]:
+    """Score redaction on labelled rows ({"text", "spans": [{"start", "end", "kind"}], "keep": [...]}):
+    the share of each kind's spans found, the words that had to survive and did, and each miss."""
+    found: dict[str, int] = defaultdict(int)
+    total: dict[str, int] = defaultdict(int)
+    keep = {"kept": 0, "total": 0}
+    problems: list[str] = []
+    for row in rows:
+        text = row["text"]
+        result = redact(text)
+        for gold in row["spans"]:
+            total[gold["kind"]] += 1
+            if _covered(text, gold, result.spans):
+                found[gold["kind"]] += 1
+            else:
+                problems.append(f"missed {gold['kind']} {text[gold['start']:gold['end']]!r}: {result.text}")
+        for word in row["keep"]:
+            keep["total"] += 1
+            if _keep_survives(text, word, result.spans):
+                keep["kept"] += 1
+            else:
+                problems.append(f"lost {word!r}: {result.text}")
+    rates = {kind: found[kind] / total[kind] for kind in sorted(total)}
+    return rates, keep, problems

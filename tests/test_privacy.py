@@ -175,3 +175,17 @@ def test_random_event_sequences_never_fail_lose_an_answer_or_store_an_identifier
 def test_redaction_keeps_agencies_roles_dates_ages_and_scores():
     text = "Early Help, CAMHS, the GP and the health visitor met on Tuesday 12 March; the 4-year-old scored 7/10"
     assert redact(text).text == text
+
+
+def test_redact_jsonl_gives_text_and_spans_per_line(monkeypatch, capsys):
+    import io
+
+    from bot.cli import main
+
+    lines = [{"text": "her son Jayden, DOB 03/04/2019, lives at B12 9QA"}, {"text": "Early Help met on Tuesday"}]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(json.dumps(l) for l in lines) + "\n"))
+    assert main(["redact", "--jsonl"]) == 0
+    first, second = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert first["text"] == "her son [name], DOB [date of birth], lives at [postcode]"
+    assert {s["kind"] for s in first["spans"]} == {"name", "date of birth", "postcode"}
+    assert second == {"text": "Early Help met on Tuesday", "spans": []}

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.redaction import Redacted, Span, nhs_checksum_ok, redact
+from bot.redaction import Redacted, Span, nhs_checksum_ok, redact, score
 
 DATA = Path(__file__).parent / "data" / "redaction_labelled.jsonl"
 KINDS = {
@@ -257,49 +257,8 @@ def test_labelled_file_is_well_formed():
     assert sum(1 for row in rows if not row["spans"]) >= 20
 
 
-def _covered(text: str, gold: dict, spans: tuple[Span, ...]) -> bool:
-    """Every non-space character of the gold span lies inside a predicted span of the same kind."""
-    return all(
-        any(s.kind == gold["kind"] and s.start <= i < s.end for s in spans)
-        for i in range(gold["start"], gold["end"])
-        if not text[i].isspace()
-    )
-
-
-def _keep_survives(text: str, word: str, spans: tuple[Span, ...]) -> bool:
-    """No occurrence of the word overlaps a redacted span."""
-    return all(
-        not any(s.start < m.end() and m.start() < s.end for s in spans)
-        for m in re.finditer(re.escape(word), text)
-    )
-
-
-def score_labelled(rows: list[dict]) -> tuple[dict, dict, list[str]]:
-    found = dict.fromkeys(KINDS, 0)
-    total = dict.fromkeys(KINDS, 0)
-    keep = {"kept": 0, "total": 0}
-    problems: list[str] = []
-    for row in rows:
-        text = row["text"]
-        result = redact(text)
-        for gold in row["spans"]:
-            total[gold["kind"]] += 1
-            if _covered(text, gold, result.spans):
-                found[gold["kind"]] += 1
-            else:
-                problems.append(f"missed {gold['kind']} {text[gold['start']:gold['end']]!r}: {result.text}")
-        for word in row["keep"]:
-            keep["total"] += 1
-            if _keep_survives(text, word, result.spans):
-                keep["kept"] += 1
-            else:
-                problems.append(f"lost {word!r}: {result.text}")
-    rates = {kind: found[kind] / total[kind] for kind in KINDS if total[kind]}
-    return rates, keep, problems
-
-
 def test_labelled_scores():
-    rates, keep, problems = score_labelled(_load())
+    rates, keep, problems = score(_load())
     keep_rate = keep["kept"] / keep["total"]
     report = "\n".join(
         [f"{kind:15s} {rate:.1%}" for kind, rate in sorted(rates.items())]
