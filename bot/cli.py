@@ -124,7 +124,6 @@ def cmd_chat(args) -> int:
     import getpass
 
     from bot.console import chat, chat_jsonl
-    from bot.service import Service
 
     service = _open_service()
     user = args.user or getpass.getuser()

@@ -17,8 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler,
-                          ContextTypes, MessageHandler, TypeHandler, filters)
+from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler, filters)
 
 from bot.retention import purge
 from dialogues.engine import Event, Reply

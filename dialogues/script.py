@@ -190,7 +190,6 @@ def diagram(script: Script) -> str:
 def _problems_in(script: Script, label: str, theme_ids: set[str], known: set[str]) -> list[Problem]:
     """Problems in a script's valid steps; `known` holds every step id in the file, valid or not."""
     problems = []
-    ids = [s.id for s in script.steps]
     known = known | {END}
     for i, theme in enumerate(script.themes):
         if theme not in theme_ids:

@@ -1,6 +1,5 @@
 """Manager-led guided case reviews: the review itself, SMART actions and dates, the PDF and DOCX
 reports read back, and the emerging-themes report across reviews."""
-import asyncio
 import datetime as dt
 import io
 
@@ -9,8 +8,7 @@ from docx import Document as Docx
 from pypdf import PdfReader
 
 from bot.emerging_themes import emerging_themes
-from bot.service import Service
-from bot.store import Run, Store
+from bot.store import Run
 from dialogues.dates import read_date
 from dialogues.engine import Event
 

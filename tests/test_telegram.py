@@ -164,7 +164,7 @@ def test_photos_voice_stickers_and_files_get_text_only_and_nothing_is_stored(fak
     async def scenario():
         async with bot_running(fake, service):
             for feed in (fake.feed_photo, fake.feed_voice, fake.feed_sticker, fake.feed_document):
-                reply = await reply_to(fake, lambda: feed(901), 901)
+                reply = await reply_to(fake, lambda feed=feed: feed(901), 901)
                 assert reply["text"].startswith("Text only")
         with service.store.transaction() as session:
             assert session.query(User).count() == 0
