@@ -27,14 +27,13 @@ CLASSIFIER_WEIGHT = 6.0
 OFF_TOPIC_CUES, OFF_TOPIC_CHANCE = 4.0, 0.001
 """Text whose best theme has fewer cue points than this, and which the classifier gives at least this
 chance of being about no theme, is about no theme."""
-THEME_FLOOR = 2.0
-"""Points a theme needs before it is reported (and cue points an escalation situation needs when the
-escalation theme is found)."""
-RELATIVE_FLOOR = 0.25
+THEME_FLOOR = 1.0
+"""Points a theme needs before it is reported (one weak cue, or the classifier at one chance in six)."""
+RELATIVE_FLOOR = 0.15
 """A theme is reported only with at least this share of the best theme's points."""
 THEMES_SHOWN = 5
-ROUTE_FLOOR = 3.0
-"""Cue points an escalation situation needs on its own; with the escalation theme found, THEME_FLOOR."""
+ROUTE_FLOOR, ROUTE_FLOOR_ESCALATING = 3.0, 2.0
+"""Cue points an escalation situation needs on its own, and when the escalation theme is found."""
 LEARNING_POINTS_SHOWN = 3
 
 # Words that carry no meaning for comparing a text with a learning point.
@@ -212,7 +211,7 @@ class Matcher:
 
     def _routes(self, words: Words, escalating: bool) -> tuple[RouteHit, ...]:
         situations = self.kb.situations
-        floor = THEME_FLOOR if escalating else ROUTE_FLOOR
+        floor = ROUTE_FLOOR_ESCALATING if escalating else ROUTE_FLOOR
         hits = [RouteHit(sid, situations[sid].label, situations[sid].start_stage, _scaled(points), why)
                 for sid, (points, why) in self.route_cues.score(words).items() if points >= floor]
         return tuple(sorted(hits, key=lambda h: (-h.score, h.id)))
