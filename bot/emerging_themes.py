@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.store import Answer, AnswerMatch, Run
 from dialogues.review import REVIEW
+from knowledge.matcher import found
 
 MINIMUM_CASES = 3
 
@@ -45,16 +46,16 @@ def emerging_themes(session: Session, since: dt.date, minimum: int = MINIMUM_CAS
     figures = EmergingThemes(since, minimum)
     runs = session.scalars(select(Run).where(Run.finished_at.is_not(None), Run.started_at >= start))
     for run in runs:
-        matched = session.execute(select(AnswerMatch.kind, AnswerMatch.ref).join(Answer)
+        matched = session.execute(select(AnswerMatch.kind, AnswerMatch.ref, AnswerMatch.score).join(Answer)
                                   .where(Answer.run_id == run.id)).all()
-        themes = {ref for kind, ref in matched if kind == "theme"}
+        themes = {ref for kind, ref, score in matched if kind == "theme" and found(score)}
         if run.dialogue_id != REVIEW:
             figures.reflections += 1
             figures.reflection_themes.update(themes)
             continue
         figures.cases += 1
         figures.themes.update(themes)
-        figures.learning_points.update({ref for kind, ref in matched if kind == "learning_point"})
+        figures.learning_points.update({ref for kind, ref, _ in matched if kind == "learning_point"})
         grades = session.execute(select(Answer.step, Answer.value).where(
             Answer.run_id == run.id, Answer.step.like("%_grade"))).all()
         for step, value in grades:

@@ -30,6 +30,9 @@ chance of being about no theme, is about no theme."""
 THEME_FLOOR = 1.0
 """Points a theme needs before it is reported (one weak cue, or the classifier at one chance in six)."""
 RELATIVE_FLOOR = 0.15
+FOUND_POINTS = 2.0
+"""Points from which a theme counts as found in a text (for counting across cases), rather than
+only listed as worth considering."""
 """A theme is reported only with at least this share of the best theme's points."""
 THEMES_SHOWN = 5
 ROUTE_FLOOR, ROUTE_FLOOR_ESCALATING = 3.0, 2.0
@@ -146,8 +149,13 @@ def _content_stems(words: Words) -> set[str]:
 
 
 def _scaled(points: float) -> float:
-    """Cue points on a 0-1 scale (half at 4 points)."""
+    """Points on a 0-1 scale (half at 4 points)."""
     return round(points / (points + 4.0), 3)
+
+
+def found(score: float) -> bool:
+    """Whether a theme's 0-1 score means it was found in the text, not only listed."""
+    return score >= _scaled(FOUND_POINTS)
 
 
 class Matcher:
