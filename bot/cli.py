@@ -16,21 +16,28 @@ def _knowledge():
         sys.exit(f"reflectbot: {error}\nRun `reflectbot knowledge check` for the full list.")
 
 
+def _texts_from_stdin():
+    """The text of each `{"text": ...}` line on standard input, in order; a line without one is
+    answered with an error line in its place, so outputs stay aligned with inputs."""
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            text = json.loads(line)["text"]
+            if not isinstance(text, str):
+                raise TypeError
+        except (json.JSONDecodeError, KeyError, TypeError):
+            print(json.dumps({"error": f"line {number}: expected a JSON object with a text field"}), flush=True)
+            continue
+        yield text
+
+
 def cmd_match(args) -> int:
     from bot.render import match_as_text
 
     kb = _knowledge()
     if args.jsonl:
-        for number, line in enumerate(sys.stdin, 1):
-            if not line.strip():
-                continue
-            try:
-                text = json.loads(line)["text"]
-                if not isinstance(text, str):
-                    raise TypeError
-            except (json.JSONDecodeError, KeyError, TypeError):
-                print(json.dumps({"error": f"line {number}: expected a JSON object with a text field"}))
-                continue
+        for text in _texts_from_stdin():
             answer = kb.matcher.match(text).as_json()
             answer["immediate_risk"] = kb.safety.check(text) is not None
             print(json.dumps(answer), flush=True)
@@ -52,16 +59,7 @@ def cmd_redact(args) -> int:
         result = redact(" ".join(args.text))
         print(result.text)
         return 0
-    for number, line in enumerate(sys.stdin, 1):
-        if not line.strip():
-            continue
-        try:
-            text = json.loads(line)["text"]
-            if not isinstance(text, str):
-                raise TypeError
-        except (json.JSONDecodeError, KeyError, TypeError):
-            print(json.dumps({"error": f"line {number}: expected a JSON object with a text field"}))
-            continue
+    for text in _texts_from_stdin():
         result = redact(text)
         print(json.dumps({"text": result.text, "spans": [{"start": s.start, "end": s.end, "kind": s.kind}
                                                           for s in result.spans]}), flush=True)
