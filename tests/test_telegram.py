@@ -80,7 +80,7 @@ def test_a_whole_reflection_by_text_and_buttons(fake, service):
 
     async def scenario():
         async with bot_running(fake, service):
-            await fake.async_wait_for(lambda calls: any(m == "setMyCommands" for m, _ in calls))
+            await fake.async_wait_for(lambda calls: any(m == "setMyCommands" for m, _ in calls), timeout=20)
             await walk_reflection(fake, 501)
         commands = fake.sent("setMyCommands")[0][1]["commands"]
         assert [c["command"] for c in commands] == [name for name, _ in COMMANDS]
@@ -152,7 +152,7 @@ def test_a_double_tap_answers_the_question_once(fake, service):
             fake.feed_callback(801, data)
             fake.feed_callback(801, data)
             await fake.async_wait_for(lambda calls: any(
-                service.say.stale_choice in p.get("text", "") for m, p in calls if m == "sendMessage"))
+                service.say.stale_choice in p.get("text", "") for m, p in calls if m == "sendMessage"), timeout=20)
         with service.store.transaction() as session:
             steps = [a.step for a in session.query(Answer)]
         assert len(steps) == len(set(steps)) == 2
@@ -204,7 +204,7 @@ def test_edited_messages_forged_buttons_and_blocked_users_are_handled_quietly(fa
             assert "/back" in edited["text"]
             fake.feed_callback(1101, "x" * 70)
             await fake.async_wait_for(lambda calls: any(m == "answerCallbackQuery" and p.get("text")
-                                                        for m, p in calls))
+                                                        for m, p in calls), timeout=20)
             fake.blocked_users.add(1102)
             fake.feed_message(1102, "/start")
             await asyncio.sleep(0.3)
