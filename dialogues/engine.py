@@ -201,8 +201,8 @@ class Engine:
             return Reply(step.prompt, tuple(Option(str(n), str(n)) for n in range(11)), "scale", progress)
         return Reply(step.prompt, expects="date" if step.kind == "date" else "text", progress=progress)
 
-    def progress(self, run: RunState) -> str:
-        """"Step 3 of 8": steps answered so far, and those left on the path as it now stands."""
+    def position(self, run: RunState) -> tuple[int, int]:
+        """(step number, steps in all): steps answered so far, and those left on the path as it stands."""
         compiled = self.scripts[run.dialogue]
         done = sum(1 for s in run.path if not s.endswith(WHY) and compiled.step_of(s).kind != "info")
         if run.state.endswith(WHY):  # the follow-up belongs to the scale step already counted
@@ -211,7 +211,12 @@ class Engine:
         else:
             number = done + 1
             total = done + compiled.remaining(run.state)
-        return self.say.progress.format(number=number, total=max(total, number))
+        return number, max(total, number)
+
+    def progress(self, run: RunState) -> str:
+        """"Step 3 of 8"."""
+        number, total = self.position(run)
+        return self.say.progress.format(number=number, total=total)
 
     def take(self, run: RunState, event: Event) -> Outcome:
         """Apply one event to a run that is under way."""
@@ -306,7 +311,7 @@ class Engine:
             return Outcome([Reply(text), self.prompt(run)])
         if command == "where":
             title = compiled.script.title
-            number, total = re.findall(r"\d+", self.progress(run))[:2]
+            number, total = self.position(run)
             return Outcome([Reply(self.say.where.format(number=number, total=total, title=title)),
                             self.prompt(run)])
         return Outcome([Reply(self.say.unknown_command.format(command=command, help=self.say.help_commands)),
@@ -545,7 +550,7 @@ class Engine:
         return Reply("\n\n".join(lines))
 
     def idle_offer(self, run: RunState) -> Reply:
-        number, total = re.findall(r"\d+", self.progress(run))[:2]
+        number, total = self.position(run)
         title = self.scripts[run.dialogue].script.title
         return Reply(self.say.idle_offer.format(title=title, number=number, total=total),
                      (Option("resume:carry_on", self.say.idle_carry_on),
