@@ -40,6 +40,11 @@ class Classifier:
         total = sum(self.documents.values())
         self.labels = sorted(self.documents)
         self.prior = {label: math.log(self.documents[label] / total) for label in self.labels}
+        # A feature absent from a label's examples weighs `unseen[label]`; `extra[feature]` holds, for the
+        # labels whose examples have it, how much more it weighs there. Posteriors add only those.
+        self.unseen = {label: self._weight(label, "") for label in self.labels}
+        self.extra = {f: {label: self._weight(label, f) - self.unseen[label]
+                          for label in self.labels if self.counts[label][f]} for f in self.vocabulary}
 
     def _weight(self, label: str, feature: str) -> float:
         return math.log((self.counts[label][feature] + SMOOTHING) / (self.documents[label] + 2 * SMOOTHING))
@@ -49,7 +54,10 @@ class Classifier:
         found = features(words, self.stopwords) & self.vocabulary
         if not found:
             return {}, found
-        scores = {label: self.prior[label] + sum(self._weight(label, f) for f in found) for label in self.labels}
+        scores = {label: self.prior[label] + len(found) * self.unseen[label] for label in self.labels}
+        for feature in found:
+            for label, extra in self.extra[feature].items():
+                scores[label] += extra
         top = max(scores.values())
         total = sum(math.exp(v - top) for v in scores.values())
         return {label: math.exp(v - top) / total for label, v in scores.items()}, found

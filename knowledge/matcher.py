@@ -100,6 +100,7 @@ class CueSet:
 
     by_stem: dict[str, list[tuple[str, Cue]]] = field(default_factory=lambda: defaultdict(list))
     by_prefix: dict[str, list[tuple[str, Cue]]] = field(default_factory=lambda: defaultdict(list))
+    prefix_lengths: list[int] = field(default_factory=list)
 
     @classmethod
     def of(cls, vocabularies: Mapping[str, Vocabulary]) -> "CueSet":
@@ -113,6 +114,7 @@ class CueSet:
                     index = cues.by_prefix if cue.first.prefix else cues.by_stem
                     index[cue.first.text].append((label, cue))
         cues.by_stem, cues.by_prefix = dict(cues.by_stem), dict(cues.by_prefix)
+        cues.prefix_lengths = sorted({len(p) for p in cues.by_prefix})
         return cues
 
     def score(self, words: Words) -> dict[str, tuple[float, tuple[str, ...]]]:
@@ -120,10 +122,12 @@ class CueSet:
         found: dict[str, list[tuple[float, int, int, Cue]]] = defaultdict(list)
         for i, (raw, stemmed) in enumerate(zip(words.raw, words.stems)):
             candidates = list(self.by_stem.get(stemmed, ()))
-            for end in range(1, len(raw) + 1):
+            for end in self.prefix_lengths:
+                if end > len(raw):
+                    break
                 candidates.extend(self.by_prefix.get(raw[:end], ()))
             for label, cue in candidates:
-                span = cue.find(words, i)
+                span = cue.could_be_in(words) and cue.find(words, i)
                 if span:
                     found[label].append((cue.weight, span[0], span[1], cue))
         scores = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import snowballstemmer
 
@@ -49,6 +50,15 @@ class Words:
     def __len__(self) -> int:
         return len(self.raw)
 
+    @cached_property
+    def stem_set(self) -> frozenset[str]:
+        return frozenset(self.stems)
+
+    @cached_property
+    def prefix_set(self) -> frozenset[str]:
+        """Every beginning of every word, for `word*` cue terms."""
+        return frozenset(w[:k] for w in set(self.raw) for k in range(1, len(w) + 1))
+
 
 @dataclass(frozen=True)
 class Term:
@@ -72,6 +82,18 @@ class Cue:
     @property
     def first(self) -> Term:
         return self.parts[0][0]
+
+    @cached_property
+    def _stems(self) -> frozenset[str]:
+        return frozenset(t.text for part in self.parts for t in part if not t.prefix)
+
+    @cached_property
+    def _prefixes(self) -> frozenset[str]:
+        return frozenset(t.text for part in self.parts for t in part if t.prefix)
+
+    def could_be_in(self, words: Words) -> bool:
+        """Whether every term of the cue is somewhere in the text (a cheap test before `find`)."""
+        return self._stems <= words.stem_set and (not self._prefixes or self._prefixes <= words.prefix_set)
 
     def find(self, words: Words, start: int) -> tuple[int, int] | None:
         """The span (first word, one past the last) of this cue beginning at `start`, if it is there."""
