@@ -27,7 +27,20 @@ from bot.service import Service
 from bot.telegram import build_application
 
 TOKEN = "123456:BENCHMARK"
-ANSWER = "mum agrees to everything at the meeting but nothing changes for the children at home"
+ANSWERS = (  # what practitioners type, varied so no two users' reflections read the same
+    "mum agrees to everything at the meeting but nothing changes for the children at home",
+    "I have only ever seen the baby asleep in the pram, never awake or being fed",
+    "her new partner is always there when I visit but she says he doesn't live there",
+    "we have had three plans in two years and the same worries keep coming back",
+    "school say he arrives hungry most days and his uniform hasn't been washed for weeks",
+    "I raised it with the social worker twice and they closed the case anyway",
+    "she cancels every other appointment with a good reason each time",
+    "dad has never been invited to a core group and nobody has his number",
+    "the older girl is going missing at weekends and has a new phone nobody bought her",
+    "I'm not sure my manager has read the last two chronology updates",
+    "he doesn't use words, so I watch how he is with his mum and at nursery",
+    "I think I accepted her explanation for the bruise without checking it",
+)
 
 
 class InProcessBotAPI(BaseRequest):
@@ -108,7 +121,7 @@ async def reflect_as(application, user: int, turns: int, latencies: list[float])
             buttons = [b["callback_data"] for row in rows for b in row]
             await send(button(user, buttons[3] if len(buttons) == 11 else buttons[-1]))
         else:
-            await send(message(user, ANSWER))
+            await send(message(user, ANSWERS[(user + sent) % len(ANSWERS)]))
     while sent < turns:
         await send(message(user, "/history" if sent % 2 else "/where"))
 
@@ -150,8 +163,8 @@ async def run_echo(users: int, turns: int) -> tuple[float, list[float]]:
 
     async def user_session(user):
         await timed(application, message(user, "/start"), latencies)
-        for _ in range(turns - 1):
-            await timed(application, message(user, ANSWER), latencies)
+        for turn in range(turns - 1):
+            await timed(application, message(user, ANSWERS[(user + turn) % len(ANSWERS)]), latencies)
 
     async with application:
         started = time.perf_counter()

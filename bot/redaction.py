@@ -468,6 +468,9 @@ _COMMON = _words("""
     hid hide held hold heard hear hears left meant mean means found find finds began begin
     refused refuses denied denies disclosed discloses agreed agrees admitted admits reported reports
     attended attends arrived arrives cried cries screamed screams died dies shared shares
+    asleep awake sleepy hungry thirsty content cold warm hot wet dirty smelly floppy limp pale
+    quiet grizzly poorly sick ill well fine happy sad upset scared frightened bruised sore thin
+
     showed shows started starts stopped stops tried works worked working lied lies lie
     being having making taking doing saying going coming getting trying living staying
     today tonight tomorrow yesterday now then later soon already recently currently usually often
@@ -636,7 +639,11 @@ def _known_or_capitalised(token: _Token) -> bool:
 
 
 def _ends_with(lows: list[str], i: int, phrases: frozenset[tuple[str, ...]]) -> bool:
-    return any(tuple(lows[max(0, i - len(p) + 1):i + 1]) == p for p in phrases)
+    return any(tuple(lows[max(0, i - len(p) + 1):i + 1]) == p for p in _LAST_WORD[phrases].get(lows[i], ()))
+
+
+_LAST_WORD = {phrases: {last: [p for p in phrases if p[-1] == last] for last in {p[-1] for p in phrases}}
+              for phrases in (_NAMING_PHRASES, _NAME_IS_PHRASES)}
 
 
 def _slots(tokens: list[_Token]) -> Iterator[int]:

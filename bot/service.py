@@ -17,8 +17,8 @@ import unicodedata
 from collections import defaultdict, deque
 from dataclasses import replace
 
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.emerging_themes import MINIMUM_CASES, emerging_themes
 from bot.emerging_themes import as_text as themes_text
@@ -26,8 +26,8 @@ from bot.enrolment import forget_stranger, note_stranger, redeem
 from bot.reports import review_docx, review_pdf, themes_chart
 from bot.redaction import redact
 from bot.retention import export, forget
-from bot.store import Answer, AnswerMatch, Run, SafetyAlarm, Store, User, utcnow
-from dialogues.engine import Document, Engine, Event, Option, Outcome, Reply, RunState, load_messages
+from bot.store import Run, RunRow, SafetyAlarm, Store, User, UserRow, utcnow
+from dialogues.engine import Document, Engine, Event, Option, Outcome, Reply, RunState, load_messages, match_rows
 from dialogues.review import REVIEW, review_report
 from dialogues.script import load_scripts
 from knowledge.base import load_knowledge
@@ -73,6 +73,7 @@ class Service:
     def open(cls, url: str | None = None, idle_after: dt.timedelta | None = None,
              retention_days: int = 90) -> "Service":
         kb = load_knowledge()
+        kb.matcher, kb.safety  # built now, not while the first user waits  # noqa: B018
         return cls(Store(url), Engine(kb, load_scripts(), load_messages()), idle_after, retention_days)
 
     def handle(self, event: Event, context: str | None = None) -> list[Reply]:
@@ -85,22 +86,37 @@ class Service:
             if self._flood_notice.pop(event.user, False):
                 return [Reply(self.say.too_fast)]
             event = replace(event, text=clean(event.text)) if event.text is not None else event
-            with self.store.transaction() as session:
-                user = self.store.find_user(session, event.user)
-                replies = []
-                if user is None:
-                    user, replies, event = self._admit(session, event)
+            with self.store.engine.begin() as connection:
+                self._turn.connection, self._turn.session = connection, None
+                try:
+                    user, run = self.store.read_user(connection, event.user)
+                    replies = []
                     if user is None:
-                        return replies
-                replies, token = self._enrolled(session, user, event, context, replies)
+                        admitted, replies, event = self._admit(event)
+                        if admitted is None:
+                            return replies
+                        self._session().flush()
+                        user, run = self.store.read_user(connection, event.user)
+                    replies, token = self._enrolled(user, run, event, context, replies)
+                finally:
+                    if self._turn.session is not None:
+                        self._turn.session.flush()
+                        self._turn.session.close()
         for reply in replies:
             reply.context = token if reply.options else None
         return replies
 
-    def _enrolled(self, session: Session, user: User, event: Event, context: str | None,
+    def _session(self) -> Session:
+        """An ORM session in this event's transaction, for the paths less travelled (enrolment,
+        reviews, history, export); answers and runs are read and written with Core statements."""
+        if self._turn.session is None:
+            self._turn.session = Session(bind=self._turn.connection)
+        return self._turn.session
+
+    def _enrolled(self, user: UserRow, run: RunRow | None, event: Event, context: str | None,
                   replies: list[Reply]) -> tuple[list[Reply], str]:
-        user.last_seen_at = utcnow()
-        run = self._active_run(session, user)
+        user.seen(utcnow())
+        self._turn.runs = [run] if run is not None else []
         if run is not None and not self.engine.can_resume(self._state_of(run, user)):
             run.status, run.finished_at, run = "stopped", utcnow(), None
             replies.append(Reply(self.say.script_changed))
@@ -111,29 +127,33 @@ class Service:
             redacted = redact(event.text)
             event, removed = replace(event, text=redacted.text), redacted.kinds
         if danger is not None:  # immediate danger comes first, whatever else is going on
-            replies += self._alarm(session, user, run, event, danger)
+            replies += self._alarm(user, run, event, danger)
         elif event.choice is not None and context is not None and context != self._token(run):
             replies += [Reply(self.say.stale_choice, alert=True), *self._where_now(user, run)]
         elif run is not None and self._idle(run, event, user):  # a long pause: ask before going on
             user.waiting_for = RESUMING
             replies.append(self.engine.idle_offer(self._state_of(run, user)))
         else:
-            replies += self._route(session, user, run, event)
+            replies += self._route(user, run, event)
         if self._turn.forgotten:
             return replies, self._token(None)
         if self._turn.started is not None or (run is not None and run.status != "active"):
             run = self._turn.started
-            session.flush()
         if removed and not (run is not None and run.told_redacted):
             replies.insert(0, Reply(self.say.redacted_notice.format(kinds=_listed(removed))))
             if run is not None:
                 run.told_redacted = True
+        connection = self._turn.connection
+        self.store.write_user(connection, user)
+        for changed in self._turn.runs:  # runs left or paused first, then the one started
+            self.store.write_run(connection, changed)
         return replies, self._token(run)
 
-    def _admit(self, session: Session, event: Event) -> tuple[User | None, list[Reply], Event]:
+    def _admit(self, event: Event) -> tuple[User | None, list[Reply], Event]:
         """Someone with no user record: the console's user, an invite being used, or a stranger.
 
         Returns the user (None for a stranger), replies so far, and the event still to handle."""
+        session = self._session()
         if event.user.startswith(AUTO_ENROLLED):
             return self.store.user(session, event.user), [], event
         if event.command == "start" and event.text:
@@ -149,9 +169,9 @@ class Service:
         first = note_stranger(session, event.user)
         return None, [Reply(self.say.not_enrolled)] if first else [], event
 
-    def _alarm(self, session: Session, user: User, run: Run | None, event: Event, danger) -> list[Reply]:
+    def _alarm(self, user: UserRow, run: RunRow | None, event: Event, danger) -> list[Reply]:
         place = f"{run.dialogue_id}:{run.state}" if run is not None else (event.command or "chat")
-        session.add(SafetyAlarm(user_id=user.id, kind=danger.kind, place=place[:80]))
+        self._session().add(SafetyAlarm(user_id=user.id, kind=danger.kind, place=place[:80]))
         if run is None:
             return [self.engine.alarm(), Reply(self.say.safety_carry_on_idle)]
         return [self.engine.alarm(), Reply(self.say.safety_carry_on), self.engine.prompt(self._state_of(run, user))]
@@ -176,21 +196,21 @@ class Service:
 
     # ---- routing -----------------------------------------------------------------------------
 
-    def _route(self, session: Session, user: User, run: Run | None, event: Event) -> list[Reply]:
+    def _route(self, user: UserRow, run: RunRow | None, event: Event) -> list[Reply]:
         if event.command:
-            return self._command(session, user, run, event.command, (event.text or "").strip())
+            return self._command(user, run, event.command, (event.text or "").strip())
         if event.choice is not None and event.choice.startswith("reflect:"):
-            return self._choose_reflection(session, user, run, event.choice.removeprefix("reflect:"))
+            return self._choose_reflection(user, run, event.choice.removeprefix("reflect:"))
         if event.choice is not None and event.choice.startswith("resume:"):
-            return self._resume(session, user, run, event.choice.removeprefix("resume:"))
+            return self._resume(user, run, event.choice.removeprefix("resume:"))
         if event.choice is not None and event.choice.startswith("escalate:"):
             return self._escalation_choice(user, event.choice.removeprefix("escalate:"))
         if event.choice is not None and event.choice.startswith("area:"):
             return self._set_area(user, event.choice.removeprefix("area:"))
         if event.choice is not None and event.choice.startswith("forget:"):
-            return self._forget(session, user, event.choice.removeprefix("forget:"))
+            return self._forget(user, event.choice.removeprefix("forget:"))
         if run is not None:
-            return self._take(session, user, run, event)
+            return self._take(user, run, event)
         if event.choice is not None:
             return [Reply(self.say.unknown_choice), self.engine.menu()]
         text = (event.text or "").strip()
@@ -201,7 +221,7 @@ class Service:
             return [self.engine.escalate_text(text, user.area)]
         return [self.engine.suggest(text)]
 
-    def _command(self, session: Session, user: User, run: Run | None, command: str, argument: str):
+    def _command(self, user: UserRow, run: RunRow | None, command: str, argument: str):
         if command == "start":
             return [Reply(self.say.welcome), *self._where_now(user, run)]
         if command == "reflect":
@@ -214,15 +234,15 @@ class Service:
         if command == "area":
             return self._set_area(user, argument) if argument else [self.engine.areas()]
         if command == "history":
-            return [self._history(session, user)]
+            return [self._history(user)]
         if command in ("review", "reviews", "themes") and user.role not in MANAGERS:
             return [Reply(self.say.managers_only)]
         if command == "review":
-            return self._review(session, user, run)
+            return self._review(user, run)
         if command == "reviews":
-            return [self._reviews(session, user, argument)]
+            return [self._reviews(user, argument)]
         if command == "themes":
-            return self._themes(session, argument)
+            return self._themes(argument)
         if command == "search":
             return [self.engine.search(argument)]
         if command == "privacy":
@@ -231,44 +251,44 @@ class Service:
             return [Reply(self.say.forget_question, (Option("forget:yes", self.say.forget_yes),
                                                      Option("forget:no", self.say.forget_no)), "choice")]
         if command == "export":
-            data = json.dumps(export(session, user), indent=2, ensure_ascii=False)
+            data = json.dumps(export(self._session(), self._session().get(User, user.id)), indent=2, ensure_ascii=False)
             name = self.say.export_name.format(date=utcnow().date().isoformat())
             return [Reply(self.say.export_ready, documents=(Document.of_text(name, data),))]
         if command == "summary":
-            return [self._summary(session, user, argument)]
+            return [self._summary(user, argument)]
         if command == "stop" and run is not None and run.dialogue_id == REVIEW:
             run.status = "paused"
             return [Reply(self.say.review_paused)]
         if run is not None:
-            return self._take(session, user, run, Event(user.key, command=command))
+            return self._take(user, run, Event(user.key, command=command))
         if command == "help":
             return [Reply(self.say.help_idle)]
         if command in ("back", "skip", "stop", "where"):
             return [Reply(self.say.no_active_run), Reply(self.say.help_idle)]
         return [Reply(self.say.unknown_command.format(command=command, help=self.say.help_idle))]
 
-    def _forget(self, session: Session, user: User, choice: str) -> list[Reply]:
+    def _forget(self, user: UserRow, choice: str) -> list[Reply]:
         if choice != "yes":
             return [Reply(self.say.forget_kept)]
-        forget(session, user)
+        forget(self._session(), self._session().get(User, user.id))
         self._turn.forgotten = True
         return [Reply(self.say.forget_done)]
 
-    def _idle(self, run: Run, event: Event, user: User) -> bool:
+    def _idle(self, run: RunRow, event: Event, user: UserRow) -> bool:
         if self.idle_after is None or event.command or (event.choice or "").startswith("resume:"):
             return False
         return user.waiting_for == RESUMING or utcnow() - run.updated_at > self.idle_after
 
-    def _resume(self, session: Session, user: User, run: Run | None, choice: str) -> list[Reply]:
+    def _resume(self, user: UserRow, run: RunRow | None, choice: str) -> list[Reply]:
         user.waiting_for = None
         if run is None:
             return [self.engine.menu()]
         if choice == "restart":
-            return self._choose_reflection(session, user, run, run.dialogue_id)
+            return self._choose_reflection(user, run, run.dialogue_id)
         run.updated_at = utcnow()
         return [self.engine.prompt(self._state_of(run, user))]
 
-    def _escalation_choice(self, user: User, choice: str) -> list[Reply]:
+    def _escalation_choice(self, user: UserRow, choice: str) -> list[Reply]:
         user.waiting_for = None
         if choice == "now":
             return [self.engine.immediate_risk()]
@@ -279,20 +299,20 @@ class Service:
             return [self.engine.route(choice, user.area)]
         return [Reply(self.say.unknown_choice), self.engine.escalate_question()]
 
-    def _set_area(self, user: User, said: str) -> list[Reply]:
+    def _set_area(self, user: UserRow, said: str) -> list[Reply]:
         area = self.engine.find_area(said)
         if area is None:
             return [self.engine.areas(self.say.area_unknown.format(area=said[:40]))]
         user.area = area
         return [self.engine.area_chosen(area)]
 
-    def _where_now(self, user: User, run: Run | None) -> list[Reply]:
+    def _where_now(self, user: UserRow, run: RunRow | None) -> list[Reply]:
         if run is None:
             return [self.engine.menu()]
         title = self.engine.scripts[run.dialogue_id].script.title
         return [Reply(self.say.resume.format(title=title)), self.engine.prompt(self._state_of(run, user))]
 
-    def _choose_reflection(self, session: Session, user: User, run: Run | None, dialogue: str):
+    def _choose_reflection(self, user: UserRow, run: RunRow | None, dialogue: str):
         if dialogue == "opening":
             user.waiting_for = OPENING
             return [Reply(self.say.describe_case, expects="text")]
@@ -307,28 +327,30 @@ class Service:
                 run.status, run.finished_at = "stopped", utcnow()
         user.waiting_for = None
         state, replies = self.engine.start(dialogue)
-        self._turn.started = Run(user=user, dialogue_id=state.dialogue, script_version=state.version,
-                            state=state.state, path=[], status="active")
-        session.add(self._turn.started)
+        self._turn.started = RunRow(user.id, state.dialogue, state.version, state.state)
+        self._turn.runs.append(self._turn.started)
         return replies
 
-    def _take(self, session: Session, user: User, run: Run, event: Event) -> list[Reply]:
+    def _take(self, user: UserRow, run: RunRow, event: Event) -> list[Reply]:
         state = self._state_of(run, user)
+        stored = set(run.answers)
         outcome = self.engine.take(state, event)
-        self._save(session, run, state, outcome)
+        self._save(run, state, outcome, stored)
         if outcome.finished and run.dialogue_id == REVIEW:
             outcome.replies[-1] = self._review_reply(state.answers, run.finished_at)
         return outcome.replies
 
     # ---- case reviews (managers) -------------------------------------------------------------
 
-    def _review(self, session: Session, user: User, run: Run | None) -> list[Reply]:
+    def _review(self, user: UserRow, run: RunRow | None) -> list[Reply]:
         if run is not None and run.dialogue_id == REVIEW:
             return self._where_now(user, run)
-        paused = session.scalar(select(Run).where(Run.user_id == user.id, Run.status == "paused")
-                                .order_by(Run.id.desc()).limit(1))
-        if paused is None:
-            return self._choose_reflection(session, user, run, REVIEW)
+        paused_id = self._session().scalar(select(Run.id).where(Run.user_id == user.id, Run.status == "paused")
+                                   .order_by(Run.id.desc()).limit(1))
+        if paused_id is None:
+            return self._choose_reflection(user, run, REVIEW)
+        paused = self.store.read_run(self._turn.connection, user.id, paused_id)
+        self._turn.runs.append(paused)
         if run is not None:
             run.status, run.finished_at = "stopped", utcnow()
         paused.status = "active"
@@ -343,8 +365,8 @@ class Service:
         return Reply(text, documents=(Document(f"{name}.pdf", review_pdf(report, kb, self.say)),
                                       Document(f"{name}.docx", review_docx(report, kb, self.say))))
 
-    def _reviews(self, session: Session, user: User, argument: str) -> Reply:
-        runs = list(session.scalars(select(Run).where(Run.user_id == user.id, Run.dialogue_id == REVIEW,
+    def _reviews(self, user: UserRow, argument: str) -> Reply:
+        runs = list(self._session().scalars(select(Run).where(Run.user_id == user.id, Run.dialogue_id == REVIEW,
                                                       Run.finished_at.is_not(None)).order_by(Run.id.desc())))
         if not runs:
             return Reply(self.say.reviews_empty)
@@ -358,12 +380,12 @@ class Service:
                                                       reference=reference, status=run.status))
         return Reply("\n".join(lines))
 
-    def _themes(self, session: Session, argument: str) -> list[Reply]:
+    def _themes(self, argument: str) -> list[Reply]:
         try:
             since = dt.date.fromisoformat(argument) if argument else utcnow().date() - dt.timedelta(days=365)
         except ValueError:
             since = utcnow().date() - dt.timedelta(days=365)
-        figures = emerging_themes(session, since, self.minimum_cases)
+        figures = emerging_themes(self._session(), since, self.minimum_cases)
         text = themes_text(figures, self.engine.kb, self.say)
         if not figures.enough:
             return [Reply(text)]
@@ -374,56 +396,42 @@ class Service:
 
     # ---- persistence -------------------------------------------------------------------------
 
-    def _state_of(self, run: Run, user: User) -> RunState:
-        return RunState(run.dialogue_id, run.script_version, run.state, list(run.path),
-                        {a.step: a.value for a in run.answers}, area=user.area)
+    def _state_of(self, run: RunRow, user: UserRow) -> RunState:
+        return RunState(run.dialogue_id, run.script_version, run.state, list(run.path), run.answers,
+                        area=user.area, matches=run.matches)
 
-    def _save(self, session: Session, run: Run, state: RunState, outcome: Outcome) -> None:
+    def _save(self, run: RunRow, state: RunState, outcome: Outcome, stored: set[str]) -> None:
+        """Keep what one event did to a run: its step, the answer given or withdrawn, and the end."""
         now = utcnow()
         run.state, run.path, run.updated_at = state.state, list(state.path), now
-        if outcome.unanswered:
-            session.execute(delete(Answer).where(Answer.run_id == run.id, Answer.step == outcome.unanswered))
-            session.expire(run, ["answers"])
+        connection = self._turn.connection
+        if outcome.unanswered and outcome.unanswered in stored:
+            self.store.drop_answer(connection, run, outcome.unanswered)
         if outcome.answered:
             step, value = outcome.answered
-            answer = next((a for a in run.answers if a.step == step), None)
-            if answer is None:
-                answer = Answer(run=run, step=step, value=value)
-                session.add(answer)
-            else:
-                answer.value, answer.answered_at = value, now
-                answer.matches.clear()
-            found = outcome.matches
-            if found is not None:
-                answer.matches.extend(
-                    [AnswerMatch(kind="theme", ref=t.id, score=t.score) for t in found.themes]
-                    + [AnswerMatch(kind="learning_point", ref=lp.id, score=lp.score)
-                       for lp in found.learning_points]
-                    + [AnswerMatch(kind="route", ref=r.id, score=r.score) for r in found.escalation])
+            found = match_rows(outcome.matches) if outcome.matches is not None else None
+            self.store.write_answer(connection, run, step, value, step in stored, found)
         if outcome.finished:
             run.status = "stopped" if outcome.stopped else "finished"
             run.finished_at, run.summary = now, outcome.summary
 
     @staticmethod
-    def _active_run(session: Session, user: User) -> Run | None:
-        with session.no_autoflush:
-            return session.scalar(select(Run).where(Run.user_id == user.id, Run.status == "active")
-                                  .order_by(Run.id.desc()).limit(1).options(selectinload(Run.answers)))
-
-    @staticmethod
-    def _token(run: Run | None) -> str:
+    def _token(run: RunRow | None) -> str:
         """Identifies the question now on screen; a button from another question carries another."""
         return f"{run.id}.{len(run.path)}" if run is not None else "menu"
 
 
     # ---- history -----------------------------------------------------------------------------
 
-    def _finished_runs(self, session: Session, user: User) -> list[Run]:
-        return list(session.scalars(select(Run).where(Run.user_id == user.id, Run.summary.is_not(None),
-                                                      Run.dialogue_id != REVIEW).order_by(Run.id.desc())))
+    def _finished_runs(self, user: UserRow) -> list:
+        """The user's reflections that have a summary, newest first (not the summaries themselves)."""
+        return list(self._turn.connection.execute(
+            select(Run.id, Run.dialogue_id, Run.finished_at, Run.status)
+            .where(Run.user_id == user.id, Run.summary.is_not(None), Run.dialogue_id != REVIEW)
+            .order_by(Run.id.desc())))
 
-    def _history(self, session: Session, user: User) -> Reply:
-        runs = self._finished_runs(session, user)
+    def _history(self, user: UserRow) -> Reply:
+        runs = self._finished_runs(user)
         if not runs:
             return Reply(self.say.history_empty)
         lines = [self.say.history_title]
@@ -434,10 +442,10 @@ class Service:
                 title=script.script.title if script else run.dialogue_id, status=run.status))
         return Reply("\n".join(lines))
 
-    def _summary(self, session: Session, user: User, argument: str) -> Reply:
-        runs = self._finished_runs(session, user)
+    def _summary(self, user: UserRow, argument: str) -> Reply:
+        runs = self._finished_runs(user)
         number = int(argument) if argument.isdigit() else 1
         if not 1 <= number <= len(runs):
             return Reply(self.say.summary_missing.format(number=argument or number))
         run = runs[number - 1]
-        return self.engine.summary_reply(run.summary)
+        return self.engine.summary_reply(self._turn.connection.scalar(select(Run.summary).where(Run.id == run.id)))

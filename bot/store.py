@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator,
-                        UniqueConstraint, create_engine, event, select, text)
+                        UniqueConstraint, and_, bindparam, create_engine, delete, event, insert, select, text,
+                        type_coerce, update)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from bot.vault import Vault, load_vault
@@ -159,6 +162,153 @@ class Stranger(Base):
     window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# ---- the path of one message: users and runs as plain rows, read and written with Core statements ----
+#
+# Every message reads the user and their active run and writes what changed. The ORM costs several
+# times what the statements themselves do, so this path uses prepared Core statements on plain
+# dataclasses; the rest of the code (reviews, history, export, the CLI) uses the ORM models above.
+
+LAST_SEEN_STEP = dt.timedelta(hours=1)
+"""How stale `users.last_seen_at` may get before a message updates it (it is shown by the day)."""
+
+
+@dataclass
+class UserRow:
+    id: int
+    key: str
+    role: str
+    area: str | None
+    waiting_for: str | None
+    last_seen_at: dt.datetime
+    saved: tuple = field(default=(), repr=False)  # the columns as last read or written
+
+    def columns(self) -> tuple:
+        return self.role, self.area, self.waiting_for, self.last_seen_at
+
+    def seen(self, now: dt.datetime) -> None:
+        if now - self.last_seen_at > LAST_SEEN_STEP:
+            self.last_seen_at = now
+
+
+class Answers(MutableMapping):
+    """A run's answers by step, decrypted only when one is read: most messages read none or one."""
+
+    def __init__(self, sealed: dict[str, str] | None = None, open_: Callable[[str], str] | None = None):
+        self._sealed = dict(sealed or {})
+        self._open = open_
+        self._plain: dict[str, str] = {}
+
+    def __getitem__(self, step: str) -> str:
+        if step not in self._plain:
+            self._plain[step] = self._open(self._sealed[step])
+        return self._plain[step]
+
+    def __setitem__(self, step: str, value: str) -> None:
+        self._sealed[step] = ""
+        self._plain[step] = value
+
+    def __delitem__(self, step: str) -> None:
+        del self._sealed[step]
+        self._plain.pop(step, None)
+
+    def __contains__(self, step: object) -> bool:
+        return step in self._sealed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sealed)
+
+    def __len__(self) -> int:
+        return len(self._sealed)
+
+
+class Matches(MutableMapping):
+    """What each answer of a run matched, as (kind, ref, score) rows by step.
+
+    Rows stored by earlier messages are read only if asked for (the summary does); rows for an answer
+    given in this message are put here by the engine as it matches it."""
+
+    def __init__(self, load: Callable[[], dict[str, list]] | None = None):
+        self._load = load
+        self._stored: dict[str, list] | None = None if load else {}
+        self.fresh: dict[str, list] = {}
+
+    def _all(self) -> dict[str, list]:
+        if self._stored is None:
+            self._stored = self._load()
+        return {**self._stored, **self.fresh}
+
+    def __getitem__(self, step: str) -> list:
+        return self.fresh[step] if step in self.fresh else self._all()[step]
+
+    def __setitem__(self, step: str, rows: list) -> None:
+        self.fresh[step] = rows
+
+    def __delitem__(self, step: str) -> None:
+        self.fresh.pop(step, None)
+        if self._stored is not None:
+            self._stored.pop(step, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+@dataclass
+class RunRow:
+    user_id: int
+    dialogue_id: str
+    script_version: int
+    state: str
+    path: list[str] = field(default_factory=list)
+    status: str = "active"
+    started_at: dt.datetime = field(default_factory=utcnow)
+    updated_at: dt.datetime = field(default_factory=utcnow)
+    finished_at: dt.datetime | None = None
+    summary: str | None = None
+    told_redacted: bool = False
+    id: int | None = None
+    answers: Answers = field(default_factory=Answers)
+    matches: Matches = field(default_factory=Matches)
+    saved: tuple = field(default=(), repr=False)
+
+    def columns(self) -> tuple:
+        return (self.state, tuple(self.path), self.status, self.updated_at, self.finished_at, self.summary,
+                self.told_redacted)
+
+
+_users, _runs, _answers, _matches = (User.__table__, Run.__table__, Answer.__table__, AnswerMatch.__table__)
+_RUN_COLUMNS = (_runs.c.id, _runs.c.dialogue_id, _runs.c.script_version, _runs.c.state, _runs.c.path,
+                _runs.c.status, _runs.c.started_at, _runs.c.updated_at, _runs.c.finished_at,
+                _runs.c.told_redacted)
+_READ_USER = (select(_users.c.id, _users.c.key, _users.c.role, _users.c.area, _users.c.waiting_for,
+                     _users.c.last_seen_at, *_RUN_COLUMNS)
+              .outerjoin(_runs, and_(_runs.c.user_id == _users.c.id, _runs.c.status == "active"))
+              .where(_users.c.key == bindparam("key")).order_by(_runs.c.id.desc()).limit(1))
+_READ_RUN = select(*_RUN_COLUMNS).where(_runs.c.id == bindparam("run_id"))
+_READ_ANSWERS = (select(_answers.c.step, type_coerce(_answers.c.value, Text))
+                 .where(_answers.c.run_id == bindparam("run_id")).order_by(_answers.c.id))
+_READ_MATCHES = (select(_answers.c.step, _matches.c.kind, _matches.c.ref, _matches.c.score)
+                 .join(_matches, _matches.c.answer_id == _answers.c.id)
+                 .where(_answers.c.run_id == bindparam("run_id")).order_by(_matches.c.id))
+_WRITE_USER = update(_users).where(_users.c.id == bindparam("user_id")).values(
+    role=bindparam("role"), area=bindparam("area"), waiting_for=bindparam("waiting_for"),
+    last_seen_at=bindparam("last_seen_at"))
+_RUN_VALUES = dict(state=bindparam("state"), path=bindparam("path"), status=bindparam("status"),
+                   updated_at=bindparam("updated_at"), finished_at=bindparam("finished_at"),
+                   summary=bindparam("summary"), told_redacted=bindparam("told_redacted"))
+_WRITE_RUN = update(_runs).where(_runs.c.id == bindparam("run_id")).values(**_RUN_VALUES)
+_NEW_RUN = insert(_runs).values(user_id=bindparam("user_id"), dialogue_id=bindparam("dialogue_id"),
+                                script_version=bindparam("script_version"),
+                                started_at=bindparam("started_at"), **_RUN_VALUES)
+_NEW_ANSWER = insert(_answers).values(run_id=bindparam("run_id"), step=bindparam("step"),
+                                      value=bindparam("value"), answered_at=bindparam("answered_at"))
+_NEW_MATCH = insert(_matches).values(answer_id=bindparam("answer_id"), kind=bindparam("kind"),
+                                     ref=bindparam("ref"), score=bindparam("score"))
+_DROP_ANSWER = delete(_answers).where(_answers.c.run_id == bindparam("run_id"), _answers.c.step == bindparam("a_step"))
+
+
 def data_dir() -> Path:
     """Where reflectbot keeps its SQLite file and key file: REFLECTBOT_DATA_DIR or the user's data folder."""
     from platformdirs import user_data_dir
@@ -205,6 +355,69 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # ---- the path of one message -------------------------------------------------------------
+
+    def read_user(self, connection: Connection, key: str) -> tuple[UserRow | None, RunRow | None]:
+        """The user with this key and their active run (answers and matches read lazily)."""
+        row = connection.execute(_READ_USER, {"key": key}).first()
+        if row is None:
+            return None, None
+        user = UserRow(*row[:6])
+        user.saved = user.columns()
+        return user, (self._run(connection, user.id, row[6:]) if row[6] is not None else None)
+
+    def read_run(self, connection: Connection, user_id: int, run_id: int) -> RunRow:
+        return self._run(connection, user_id, connection.execute(_READ_RUN, {"run_id": run_id}).one())
+
+    def _run(self, connection: Connection, user_id: int, columns) -> RunRow:
+        run_id, dialogue, version, state, path, status, started, updated, finished, told = columns
+        sealed = dict(connection.execute(_READ_ANSWERS, {"run_id": run_id}).all())
+
+        def matches() -> dict[str, list]:
+            found: dict[str, list] = {}
+            for step, kind, ref, score in connection.execute(_READ_MATCHES, {"run_id": run_id}):
+                found.setdefault(step, []).append((kind, ref, score))
+            return found
+
+        run = RunRow(user_id, dialogue, version, state, list(path or []), status, started, updated, finished,
+                     None, bool(told), run_id, Answers(sealed, FreeText.vault.decrypt), Matches(matches))
+        run.saved = run.columns()
+        return run
+
+    def write_user(self, connection: Connection, user: UserRow) -> None:
+        if user.columns() != user.saved:
+            connection.execute(_WRITE_USER, {"user_id": user.id, "role": user.role, "area": user.area,
+                                             "waiting_for": user.waiting_for, "last_seen_at": user.last_seen_at})
+            user.saved = user.columns()
+
+    def write_run(self, connection: Connection, run: RunRow) -> None:
+        """Insert a new run, or update one whose columns changed since it was read."""
+        if run.id is not None and run.columns() == run.saved:
+            return
+        values = {"state": run.state, "path": list(run.path), "status": run.status, "updated_at": run.updated_at,
+                  "finished_at": run.finished_at, "summary": run.summary, "told_redacted": run.told_redacted}
+        if run.id is None:
+            run.id = connection.execute(_NEW_RUN, {**values, "user_id": run.user_id, "dialogue_id": run.dialogue_id,
+                                                   "script_version": run.script_version,
+                                                   "started_at": run.started_at}).inserted_primary_key[0]
+        else:
+            connection.execute(_WRITE_RUN, {**values, "run_id": run.id})
+        run.saved = run.columns()
+
+    def write_answer(self, connection: Connection, run: RunRow, step: str, value: str, replacing: bool,
+                     matches: list[tuple[str, str, float]] | None) -> None:
+        """Keep one answer and what it matched, replacing (with its matches) any stored for the step."""
+        if replacing:
+            self.drop_answer(connection, run, step)
+        answer_id = connection.execute(_NEW_ANSWER, {"run_id": run.id, "step": step, "value": value,
+                                                     "answered_at": utcnow()}).inserted_primary_key[0]
+        if matches:
+            connection.execute(_NEW_MATCH, [{"answer_id": answer_id, "kind": kind, "ref": ref, "score": score}
+                                            for kind, ref, score in matches])
+
+    def drop_answer(self, connection: Connection, run: RunRow, step: str) -> None:
+        connection.execute(_DROP_ANSWER, {"run_id": run.id, "a_step": step})
 
     def reencrypt(self) -> int:
         """Re-encrypt every free-text value under the newest key; returns how many were rewritten."""

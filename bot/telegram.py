@@ -12,7 +12,6 @@ import asyncio
 import html
 import logging
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import MessageLimit, ParseMode
@@ -113,9 +112,6 @@ class TelegramChannel:
         self.service = service
         self.say = service.say
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        # One thread does all database work: SQLite allows one writer at a time, and threads that
-        # wait on its lock sleep in steps, which costs far more than taking turns.
-        self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reflectbot-db")
 
     def install(self, application: Application) -> None:
         application.add_handler(TypeHandler(Update, self.on_update))
@@ -168,21 +164,33 @@ class TelegramChannel:
         await self._handle(update, context, Event(user_key(update), choice=value), token=token)
 
     async def _handle(self, update, context, event: Event, token: str | None = None, quiet=False) -> None:
-        replies = await asyncio.get_running_loop().run_in_executor(self._database, self.service.handle, event, token)
+        # The service runs here, on the event loop: an event is about a millisecond of matching and
+        # local SQLite work (WAL, no fsync at commit). A worker thread would add a hop and queueing but
+        # no parallelism (the work holds the GIL), and SQLite takes one writer at a time anyway.
+        replies = self.service.handle(event, token)
         if quiet:
             replies = replies[-1:]
         await self._send(context, update, replies)
 
     async def _send(self, context, update: Update, replies: list[Reply]) -> None:
         chat_id = update.effective_chat.id
+        leading = ""  # replies with nothing to press go out with the next one: one message a turn
         try:
-            for reply in replies:
+            for number, reply in enumerate(replies):
                 text = f"{reply.progress}\n\n{reply.text}" if reply.progress else reply.text
+                text = f"{leading}\n\n{text}" if leading else text
+                if not reply.options and not reply.documents and number < len(replies) - 1:
+                    leading = text
+                    continue
+                leading = ""
                 chunks = split_message(text)
                 if reply.progress:  # progress in italics: escape first, then mark up
-                    chunks[0] = chunks[0].replace(html.escape(reply.progress), f"<i>{html.escape(reply.progress)}</i>", 1)
-                for number, chunk in enumerate(chunks):
-                    last = number == len(chunks) - 1
+                    progress = html.escape(reply.progress)
+                    at = next((i for i, chunk in enumerate(chunks) if progress in chunk), None)
+                    if at is not None:
+                        chunks[at] = chunks[at].replace(progress, f"<i>{progress}</i>", 1)
+                for piece, chunk in enumerate(chunks):
+                    last = piece == len(chunks) - 1
                     await context.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
                                                    reply_markup=keyboard(reply) if last else None)
                 for document in reply.documents:

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import re
 from collections import defaultdict
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,12 +130,22 @@ class RunState:
     version: int
     state: str
     path: list[str] = field(default_factory=list)
-    answers: dict[str, str] = field(default_factory=dict)
+    answers: MutableMapping[str, str] = field(default_factory=dict)
     area: str | None = None  # the user's area, for the escalation route in the summary
+    matches: MutableMapping[str, list] = field(default_factory=dict)
+    """What each free-text answer matched, as (kind, ref, score) rows by step: kept with the answer,
+    so the summary shows what was matched when it was given."""
 
     @property
     def finished(self) -> bool:
         return self.state == END
+
+
+def match_rows(found: Match) -> list[tuple[str, str, float]]:
+    """A matcher result as the (kind, ref, score) rows kept with an answer."""
+    return ([("theme", t.id, t.score) for t in found.themes]
+            + [("learning_point", lp.id, lp.score) for lp in found.learning_points]
+            + [("route", r.id, r.score) for r in found.escalation])
 
 
 @dataclass
@@ -243,8 +254,10 @@ class Engine:
         if step.challenge_vague and run.state not in run.answers and self._vague(text):
             run.answers[run.state] = text  # kept, and challenged once: the next answer is taken
             return Outcome([Reply(self.kb.review.vague_challenge, alert=True)], answered=(run.state, text))
+        matches = self.kb.matcher.match(text)
+        run.matches[run.state] = match_rows(matches)
         outcome = self._advance(run, compiled, "next", (run.state, text))
-        outcome.matches = self.kb.matcher.match(text)
+        outcome.matches = matches
         return outcome
 
     def _date(self, run: RunState, compiled: CompiledScript, event: Event) -> Outcome:
@@ -342,12 +355,9 @@ class Engine:
 
     @staticmethod
     def _move(run: RunState, compiled: CompiledScript, trigger: str) -> None:
+        """Fire one of the machine's events for this run (the machine holds no model between events)."""
         model = _Model(run)
-        compiled.machine.add_model(model, initial=run.state)
-        try:
-            model.trigger(trigger)
-        finally:
-            compiled.machine.remove_model(model)
+        compiled.machine.events[trigger].trigger(model)
         run.state = model.state
 
     # ---- the summary ---------------------------------------------------------------------------
@@ -387,11 +397,12 @@ class Engine:
         routes: dict[str, float] = defaultdict(float)
         for state in asked:
             if (state.endswith(WHY) or compiled.step_of(state).kind == "text") and state in run.answers:
-                found = kb.matcher.match(run.answers[state])
-                for hit in found.learning_points:
-                    lp_scores[hit.id] += hit.score
-                for route in found.escalation:
-                    routes[route.id] += route.score
+                rows = run.matches.get(state)
+                for kind, ref, score in rows if rows is not None else match_rows(kb.matcher.match(run.answers[state])):
+                    if kind == "learning_point":
+                        lp_scores[ref] += score
+                    elif kind == "route":
+                        routes[ref] += score
         top = sorted(lp_scores, key=lambda i: (-lp_scores[i], i))[:SUMMARY_LEARNING_POINTS]
         lines += ["", say.summary_learning]
         if not top:

@@ -100,7 +100,6 @@ class CueSet:
 
     by_stem: dict[str, list[tuple[str, Cue]]] = field(default_factory=lambda: defaultdict(list))
     by_prefix: dict[str, list[tuple[str, Cue]]] = field(default_factory=lambda: defaultdict(list))
-    prefix_lengths: list[int] = field(default_factory=list)
 
     @classmethod
     def of(cls, vocabularies: Mapping[str, Vocabulary]) -> "CueSet":
@@ -114,25 +113,27 @@ class CueSet:
                     index = cues.by_prefix if cue.first.prefix else cues.by_stem
                     index[cue.first.text].append((label, cue))
         cues.by_stem, cues.by_prefix = dict(cues.by_stem), dict(cues.by_prefix)
-        cues.prefix_lengths = sorted({len(p) for p in cues.by_prefix})
         return cues
 
     def score(self, words: Words) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Points per label and the words that earned them."""
         found: dict[str, list[tuple[float, int, int, Cue]]] = defaultdict(list)
-        for i, (raw, stemmed) in enumerate(zip(words.raw, words.stems)):
-            candidates = list(self.by_stem.get(stemmed, ()))
-            for end in self.prefix_lengths:
-                if end > len(raw):
-                    break
-                candidates.extend(self.by_prefix.get(raw[:end], ()))
+        starts = [(self.by_stem[first], [i for i, s in enumerate(words.stems) if s == first])
+                  for first in words.stem_set & self.by_stem.keys()]
+        if self.by_prefix:
+            starts += [(self.by_prefix[first], [i for i, w in enumerate(words.raw) if w.startswith(first)])
+                       for first in words.prefix_set & self.by_prefix.keys()]
+        for candidates, positions in starts:
             for label, cue in candidates:
-                span = cue.could_be_in(words) and cue.find(words, i)
-                if span:
-                    found[label].append((cue.weight, span[0], span[1], cue))
+                if not cue.could_be_in(words):
+                    continue
+                for i in positions:
+                    span = cue.find(words, i)
+                    if span:
+                        found[label].append((cue.weight, span[0], span[1], cue))
         scores = {}
         for label, matches in found.items():
-            matches.sort(key=lambda m: (-m[0], m[1] - m[2]))
+            matches.sort(key=lambda m: (-m[0], m[1] - m[2], m[1]))
             taken: set[int] = set()
             seen_cues: set[str] = set()
             points, why = 0.0, []
@@ -236,18 +237,16 @@ class Matcher:
         why_of = {t.id: t.why for t in themes}
         text_stems = _content_stems(words)
         text_norm = math.sqrt(sum(self._idf.get(s, 0.0) for s in text_stems)) or 1.0
-        ranked = []
-        for theme in weight:
+        best: dict[str, tuple] = {}
+        for theme in weight:  # each learning point once, credited to the best-ranked theme it has
             for lp in self._lps_by_theme.get(theme, ()):
+                if lp.id in best:
+                    continue
                 theme_part = max((weight.get(t, 0.0) * (1.0 if k == 0 else 0.7)
                                   for k, t in enumerate(lp.themes)), default=0.0)
                 shared = text_stems & self._lp_stems[lp.id]
                 lexical = sum(self._idf[s] for s in shared) / (text_norm * self._lp_norm[lp.id])
-                ranked.append((theme_part + lexical, lp, theme, shared))
-        best: dict[str, tuple] = {}
-        for item in ranked:
-            if item[1].id not in best or item[0] > best[item[1].id][0]:
-                best[item[1].id] = item
+                best[lp.id] = (theme_part + lexical, lp, theme, shared)
         hits = []
         for score, lp, theme, shared in sorted(best.values(), key=lambda x: (-x[0], x[1].id)):
             reason = f"{self.kb.themes[theme].name}: {', '.join(why_of[theme][:3])}"
