@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.store import Answer, AnswerMatch, Run
+from bot.store import Answer, Run
 from dialogues.review import REVIEW
 from knowledge.matcher import found
 
@@ -46,8 +46,8 @@ def emerging_themes(session: Session, since: dt.date, minimum: int = MINIMUM_CAS
     figures = EmergingThemes(since, minimum)
     runs = session.scalars(select(Run).where(Run.finished_at.is_not(None), Run.started_at >= start))
     for run in runs:
-        matched = session.execute(select(AnswerMatch.kind, AnswerMatch.ref, AnswerMatch.score).join(Answer)
-                                  .where(Answer.run_id == run.id)).all()
+        matched = [row for rows in session.scalars(select(Answer.matched).where(
+            Answer.run_id == run.id, Answer.matched.is_not(None))) for row in rows]
         themes = {ref for kind, ref, score in matched if kind == "theme" and found(score)}
         if run.dialogue_id != REVIEW:
             figures.reflections += 1

@@ -38,7 +38,7 @@ def export(session: Session, user: User) -> dict:
             "dialogue": run.dialogue_id, "status": run.status, "started_at": run.started_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             "answers": [{"step": a.step, "answer": a.value, "answered_at": a.answered_at.isoformat(),
-                         "matched": [{"kind": m.kind, "id": m.ref, "score": m.score} for m in a.matches]}
+                         "matched": [{"kind": kind, "id": ref, "score": score} for kind, ref, score in a.matched or []]}
                         for a in run.answers],
             "summary": run.summary,
         } for run in user.runs],

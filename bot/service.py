@@ -40,12 +40,12 @@ AUTO_ENROLLED = ("console:",)
 MANAGERS = ("manager", "admin")
 FLOOD_EVENTS, FLOOD_SECONDS = 20, 10.0
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # Unicode's control characters (Cc) but tab and newline
 
 
 def clean(text: str) -> str:
     """Text as it will be read: NFC, no control characters (but newlines), no invisible marks."""
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
-    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return unicodedata.normalize("NFC", _CONTROL.sub("", _INVISIBLE.sub("", text)))
 
 
 def _listed(kinds: tuple[str, ...]) -> str:
@@ -333,9 +333,8 @@ class Service:
 
     def _take(self, user: UserRow, run: RunRow, event: Event) -> list[Reply]:
         state = self._state_of(run, user)
-        stored = set(run.answers)
         outcome = self.engine.take(state, event)
-        self._save(run, state, outcome, stored)
+        self._save(run, state, outcome)
         if outcome.finished and run.dialogue_id == REVIEW:
             outcome.replies[-1] = self._review_reply(state.answers, run.finished_at)
         return outcome.replies
@@ -400,17 +399,17 @@ class Service:
         return RunState(run.dialogue_id, run.script_version, run.state, list(run.path), run.answers,
                         area=user.area, matches=run.matches)
 
-    def _save(self, run: RunRow, state: RunState, outcome: Outcome, stored: set[str]) -> None:
+    def _save(self, run: RunRow, state: RunState, outcome: Outcome) -> None:
         """Keep what one event did to a run: its step, the answer given or withdrawn, and the end."""
         now = utcnow()
         run.state, run.path, run.updated_at = state.state, list(state.path), now
         connection = self._turn.connection
-        if outcome.unanswered and outcome.unanswered in stored:
+        if outcome.unanswered:
             self.store.drop_answer(connection, run, outcome.unanswered)
         if outcome.answered:
             step, value = outcome.answered
             found = match_rows(outcome.matches) if outcome.matches is not None else None
-            self.store.write_answer(connection, run, step, value, step in stored, found)
+            self.store.write_answer(connection, run, step, value, found)
         if outcome.finished:
             run.status = "stopped" if outcome.stopped else "finished"
             run.finished_at, run.summary = now, outcome.summary

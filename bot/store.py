@@ -10,13 +10,14 @@ Every column that can hold what a user typed is of type `FreeText`, which encryp
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator,
+from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator,
                         UniqueConstraint, and_, bindparam, create_engine, delete, event, insert, select, text,
                         type_coerce, update)
 from sqlalchemy.engine import Connection
@@ -107,23 +108,11 @@ class Answer(Base):
     step: Mapped[str] = mapped_column(String(60))
     value: Mapped[str] = mapped_column(FreeText)
     answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    matched: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    """What a free-text answer matched: [kind, ref, score] rows (kind: theme, learning_point or route),
+    ids and scores only."""
 
     run: Mapped[Run] = relationship(back_populates="answers")
-    matches: Mapped[list["AnswerMatch"]] = relationship(back_populates="answer", cascade="all, delete-orphan")
-
-
-class AnswerMatch(Base):
-    """A theme, learning point or escalation situation that an answer matched (ids and scores only)."""
-
-    __tablename__ = "answer_matches"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # theme | learning_point | route
-    ref: Mapped[str] = mapped_column(String(80))
-    score: Mapped[float] = mapped_column(Float)
-
-    answer: Mapped[Answer] = relationship(back_populates="matches")
 
 
 class SafetyAlarm(Base):
@@ -190,69 +179,47 @@ class UserRow:
             self.last_seen_at = now
 
 
-class Answers(MutableMapping):
-    """A run's answers by step, decrypted only when one is read: most messages read none or one."""
+class Stored(MutableMapping):
+    """A run's values by step (its answers, or what they matched), read from the database the first
+    time one is asked for. Most messages never ask: a value set in this message is kept without
+    reading, and a stored answer is decrypted only when it is read."""
 
-    def __init__(self, sealed: dict[str, str] | None = None, open_: Callable[[str], str] | None = None):
-        self._sealed = dict(sealed or {})
-        self._open = open_
-        self._plain: dict[str, str] = {}
+    def __init__(self, load: Callable[[], dict] | None = None, open_: Callable = lambda value: value):
+        self._load, self._open = load, open_
+        self._stored: dict | None = None if load else {}
+        self._values: dict = {}  # opened, or set in this message
+        self._gone: set = set()
 
-    def __getitem__(self, step: str) -> str:
-        if step not in self._plain:
-            self._plain[step] = self._open(self._sealed[step])
-        return self._plain[step]
-
-    def __setitem__(self, step: str, value: str) -> None:
-        self._sealed[step] = ""
-        self._plain[step] = value
-
-    def __delitem__(self, step: str) -> None:
-        del self._sealed[step]
-        self._plain.pop(step, None)
-
-    def __contains__(self, step: object) -> bool:
-        return step in self._sealed
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._sealed)
-
-    def __len__(self) -> int:
-        return len(self._sealed)
-
-
-class Matches(MutableMapping):
-    """What each answer of a run matched, as (kind, ref, score) rows by step.
-
-    Rows stored by earlier messages are read only if asked for (the summary does); rows for an answer
-    given in this message are put here by the engine as it matches it."""
-
-    def __init__(self, load: Callable[[], dict[str, list]] | None = None):
-        self._load = load
-        self._stored: dict[str, list] | None = None if load else {}
-        self.fresh: dict[str, list] = {}
-
-    def _all(self) -> dict[str, list]:
+    def _rows(self) -> dict:
         if self._stored is None:
             self._stored = self._load()
-        return {**self._stored, **self.fresh}
+        return self._stored
 
-    def __getitem__(self, step: str) -> list:
-        return self.fresh[step] if step in self.fresh else self._all()[step]
+    def __getitem__(self, step: str):
+        if step not in self._values:
+            if step in self._gone:
+                raise KeyError(step)
+            self._values[step] = self._open(self._rows()[step])
+        return self._values[step]
 
-    def __setitem__(self, step: str, rows: list) -> None:
-        self.fresh[step] = rows
+    def __setitem__(self, step: str, value) -> None:
+        self._values[step] = value
+        self._gone.discard(step)
 
     def __delitem__(self, step: str) -> None:
-        self.fresh.pop(step, None)
-        if self._stored is not None:
-            self._stored.pop(step, None)
+        if step not in self:
+            raise KeyError(step)
+        self._values.pop(step, None)
+        self._gone.add(step)
+
+    def __contains__(self, step: object) -> bool:
+        return step in self._values or (step not in self._gone and step in self._rows())
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
+        return iter([step for step in {**self._rows(), **self._values} if step not in self._gone])
 
     def __len__(self) -> int:
-        return len(self._all())
+        return sum(1 for _ in self)
 
 
 @dataclass
@@ -269,8 +236,8 @@ class RunRow:
     summary: str | None = None
     told_redacted: bool = False
     id: int | None = None
-    answers: Answers = field(default_factory=Answers)
-    matches: Matches = field(default_factory=Matches)
+    answers: Stored = field(default_factory=Stored)
+    matches: Stored = field(default_factory=Stored)
     saved: tuple = field(default=(), repr=False)
 
     def columns(self) -> tuple:
@@ -278,7 +245,7 @@ class RunRow:
                 self.told_redacted)
 
 
-_users, _runs, _answers, _matches = (User.__table__, Run.__table__, Answer.__table__, AnswerMatch.__table__)
+_users, _runs, _answers = User.__table__, Run.__table__, Answer.__table__
 _RUN_COLUMNS = (_runs.c.id, _runs.c.dialogue_id, _runs.c.script_version, _runs.c.state, _runs.c.path,
                 _runs.c.status, _runs.c.started_at, _runs.c.updated_at, _runs.c.finished_at,
                 _runs.c.told_redacted)
@@ -287,11 +254,8 @@ _READ_USER = (select(_users.c.id, _users.c.key, _users.c.role, _users.c.area, _u
               .outerjoin(_runs, and_(_runs.c.user_id == _users.c.id, _runs.c.status == "active"))
               .where(_users.c.key == bindparam("key")).order_by(_runs.c.id.desc()).limit(1))
 _READ_RUN = select(*_RUN_COLUMNS).where(_runs.c.id == bindparam("run_id"))
-_READ_ANSWERS = (select(_answers.c.step, type_coerce(_answers.c.value, Text))
+_READ_ANSWERS = (select(_answers.c.step, type_coerce(_answers.c.value, Text), _answers.c.matched)
                  .where(_answers.c.run_id == bindparam("run_id")).order_by(_answers.c.id))
-_READ_MATCHES = (select(_answers.c.step, _matches.c.kind, _matches.c.ref, _matches.c.score)
-                 .join(_matches, _matches.c.answer_id == _answers.c.id)
-                 .where(_answers.c.run_id == bindparam("run_id")).order_by(_matches.c.id))
 _WRITE_USER = update(_users).where(_users.c.id == bindparam("user_id")).values(
     role=bindparam("role"), area=bindparam("area"), waiting_for=bindparam("waiting_for"),
     last_seen_at=bindparam("last_seen_at"))
@@ -302,11 +266,21 @@ _WRITE_RUN = update(_runs).where(_runs.c.id == bindparam("run_id")).values(**_RU
 _NEW_RUN = insert(_runs).values(user_id=bindparam("user_id"), dialogue_id=bindparam("dialogue_id"),
                                 script_version=bindparam("script_version"),
                                 started_at=bindparam("started_at"), **_RUN_VALUES)
-_NEW_ANSWER = insert(_answers).values(run_id=bindparam("run_id"), step=bindparam("step"),
-                                      value=bindparam("value"), answered_at=bindparam("answered_at"))
-_NEW_MATCH = insert(_matches).values(answer_id=bindparam("answer_id"), kind=bindparam("kind"),
-                                     ref=bindparam("ref"), score=bindparam("score"))
+_ANSWER_VALUES = dict(run_id=bindparam("run_id"), step=bindparam("step"), value=bindparam("value"),
+                     answered_at=bindparam("answered_at"), matched=bindparam("matched"))
 _DROP_ANSWER = delete(_answers).where(_answers.c.run_id == bindparam("run_id"), _answers.c.step == bindparam("a_step"))
+
+
+def _keep_answer(dialect: str):
+    """INSERT, or on a second answer to the same step UPDATE (SQLite and PostgreSQL say it alike)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    statement = upsert(_answers).values(**_ANSWER_VALUES)
+    return statement.on_conflict_do_update(index_elements=["run_id", "step"], set_={
+        "value": statement.excluded.value, "answered_at": statement.excluded.answered_at,
+        "matched": statement.excluded.matched})
 
 
 def data_dir() -> Path:
@@ -334,6 +308,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._keep_answer = _keep_answer(self.engine.dialect.name)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -372,16 +347,15 @@ class Store:
 
     def _run(self, connection: Connection, user_id: int, columns) -> RunRow:
         run_id, dialogue, version, state, path, status, started, updated, finished, told = columns
-        sealed = dict(connection.execute(_READ_ANSWERS, {"run_id": run_id}).all())
 
-        def matches() -> dict[str, list]:
-            found: dict[str, list] = {}
-            for step, kind, ref, score in connection.execute(_READ_MATCHES, {"run_id": run_id}):
-                found.setdefault(step, []).append((kind, ref, score))
-            return found
+        @functools.cache
+        def stored() -> list:
+            return connection.execute(_READ_ANSWERS, {"run_id": run_id}).all()
 
         run = RunRow(user_id, dialogue, version, state, list(path or []), status, started, updated, finished,
-                     None, bool(told), run_id, Answers(sealed, FreeText.vault.decrypt), Matches(matches))
+                     None, bool(told), run_id,
+                     Stored(lambda: {step: sealed for step, sealed, _ in stored()}, FreeText.vault.decrypt),
+                     Stored(lambda: {step: matched for step, _, matched in stored() if matched is not None}))
         run.saved = run.columns()
         return run
 
@@ -405,16 +379,11 @@ class Store:
             connection.execute(_WRITE_RUN, {**values, "run_id": run.id})
         run.saved = run.columns()
 
-    def write_answer(self, connection: Connection, run: RunRow, step: str, value: str, replacing: bool,
-                     matches: list[tuple[str, str, float]] | None) -> None:
-        """Keep one answer and what it matched, replacing (with its matches) any stored for the step."""
-        if replacing:
-            self.drop_answer(connection, run, step)
-        answer_id = connection.execute(_NEW_ANSWER, {"run_id": run.id, "step": step, "value": value,
-                                                     "answered_at": utcnow()}).inserted_primary_key[0]
-        if matches:
-            connection.execute(_NEW_MATCH, [{"answer_id": answer_id, "kind": kind, "ref": ref, "score": score}
-                                            for kind, ref, score in matches])
+    def write_answer(self, connection: Connection, run: RunRow, step: str, value: str,
+                     matched: list[tuple[str, str, float]] | None) -> None:
+        """Keep one answer and what it matched, replacing any answer stored for the same step."""
+        connection.execute(self._keep_answer, {"run_id": run.id, "step": step, "value": value,
+                                               "answered_at": utcnow(), "matched": matched})
 
     def drop_answer(self, connection: Connection, run: RunRow, step: str) -> None:
         connection.execute(_DROP_ANSWER, {"run_id": run.id, "a_step": step})

@@ -144,7 +144,7 @@ def test_answers_and_their_matches_are_stored(service):
     say(service, user, text=ANSWERS["fathers_and_males"])
     with service.store.transaction() as session:
         answer = session.query(Answer).one()
-        kinds = {(m.kind, m.ref) for m in answer.matches}
+        kinds = {(kind, ref) for kind, ref, _ in answer.matched}
     assert ("theme", "fathers_and_males") in kinds
     assert any(kind == "learning_point" for kind, _ in kinds)
 
