@@ -86,7 +86,7 @@ class Service:
             if self._flood_notice.pop(event.user, False):
                 return [Reply(self.say.too_fast)]
             event = replace(event, text=clean(event.text)) if event.text is not None else event
-            with self.store.engine.begin() as connection:
+            with self.store.message() as connection:
                 self._turn.connection, self._turn.session = connection, None
                 try:
                     user, run = self.store.read_user(connection, event.user)
@@ -424,10 +424,7 @@ class Service:
 
     def _finished_runs(self, user: UserRow) -> list:
         """The user's reflections that have a summary, newest first (not the summaries themselves)."""
-        return list(self._turn.connection.execute(
-            select(Run.id, Run.dialogue_id, Run.finished_at, Run.status)
-            .where(Run.user_id == user.id, Run.summary.is_not(None), Run.dialogue_id != REVIEW)
-            .order_by(Run.id.desc())))
+        return self.store.finished_runs(self._turn.connection, user.id, leaving_out=REVIEW)
 
     def _history(self, user: UserRow) -> Reply:
         runs = self._finished_runs(user)
@@ -447,4 +444,4 @@ class Service:
         if not 1 <= number <= len(runs):
             return Reply(self.say.summary_missing.format(number=argument or number))
         run = runs[number - 1]
-        return self.engine.summary_reply(self._turn.connection.scalar(select(Run.summary).where(Run.id == run.id)))
+        return self.engine.summary_reply(self.store.summary(self._turn.connection, run.id))

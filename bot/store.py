@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -268,6 +269,10 @@ _NEW_RUN = insert(_runs).values(user_id=bindparam("user_id"), dialogue_id=bindpa
                                 started_at=bindparam("started_at"), **_RUN_VALUES)
 _ANSWER_VALUES = dict(run_id=bindparam("run_id"), step=bindparam("step"), value=bindparam("value"),
                      answered_at=bindparam("answered_at"), matched=bindparam("matched"))
+_FINISHED = (select(_runs.c.id, _runs.c.dialogue_id, _runs.c.finished_at, _runs.c.status)
+             .where(_runs.c.user_id == bindparam("user_id"), _runs.c.summary.is_not(None),
+                    _runs.c.dialogue_id != bindparam("leaving_out")).order_by(_runs.c.id.desc()))
+_SUMMARY = select(_runs.c.summary).where(_runs.c.id == bindparam("run_id"))
 _DROP_ANSWER = delete(_answers).where(_answers.c.run_id == bindparam("run_id"), _answers.c.step == bindparam("a_step"))
 
 
@@ -309,6 +314,21 @@ class Store:
         migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._keep_answer = _keep_answer(self.engine.dialect.name)
+        self._held = threading.local()
+        self._all_held: list[Connection] = []
+        self._all_held_lock = threading.Lock()
+
+    @contextmanager
+    def message(self) -> Iterator[Connection]:
+        """One message's transaction, on a connection this thread keeps open (checking one out of the
+        pool for every message costs more than a message's own statements)."""
+        connection = getattr(self._held, "connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._held.connection = self.engine.connect()
+            with self._all_held_lock:
+                self._all_held.append(connection)
+        with connection.begin():
+            yield connection
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -329,7 +349,18 @@ class Store:
         return user
 
     def close(self) -> None:
+        with self._all_held_lock:
+            for connection in self._all_held:
+                connection.close()
+            self._all_held.clear()
         self.engine.dispose()
+
+    def finished_runs(self, connection: Connection, user_id: int, leaving_out: str) -> list:
+        """(id, dialogue_id, finished_at, status) of a user's runs that have a summary, newest first."""
+        return connection.execute(_FINISHED, {"user_id": user_id, "leaving_out": leaving_out}).all()
+
+    def summary(self, connection: Connection, run_id: int) -> str | None:
+        return connection.scalar(_SUMMARY, {"run_id": run_id})
 
     # ---- the path of one message -------------------------------------------------------------
 

@@ -13,7 +13,7 @@ result says which of the practitioner's words led to it.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -96,41 +96,40 @@ class Match:
 
 @dataclass
 class CueSet:
-    """Compiled cues for several labels (themes or situations), indexed by their first word."""
+    """Compiled cues for several labels (themes or situations), each filed under its rarest term.
 
-    by_stem: dict[str, list[tuple[str, Cue]]] = field(default_factory=lambda: defaultdict(list))
-    by_prefix: dict[str, list[tuple[str, Cue]]] = field(default_factory=lambda: defaultdict(list))
+    A cue can only be in a text that has all its terms, so looking cues up by their least common
+    term finds the few worth trying; common words ("not", "the", "in") file nothing."""
+
+    by_stem: dict[str, list[tuple[str, Cue]]] = field(default_factory=dict)
+    by_prefix: dict[str, list[tuple[str, Cue]]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, vocabularies: Mapping[str, Vocabulary]) -> "CueSet":
-        cues = cls()
-        for label, vocabulary in vocabularies.items():
-            for strength, weight in WEIGHTS.items():
-                for text in getattr(vocabulary, strength):
-                    cue = compile_cue(text, weight)
-                    if cue is None:
-                        continue
-                    index = cues.by_prefix if cue.first.prefix else cues.by_stem
-                    index[cue.first.text].append((label, cue))
+        compiled = [(label, cue) for label, vocabulary in vocabularies.items()
+                    for strength, weight in WEIGHTS.items() for text in getattr(vocabulary, strength)
+                    if (cue := compile_cue(text, weight)) is not None]
+        uses: Counter = Counter(term for _, cue in compiled for term in {t for part in cue.parts for t in part})
+        cues = cls(defaultdict(list), defaultdict(list))
+        for label, cue in compiled:
+            anchor = min((t for part in cue.parts for t in part), key=lambda t: (uses[t], t.prefix, t.text))
+            (cues.by_prefix if anchor.prefix else cues.by_stem)[anchor.text].append((label, cue))
         cues.by_stem, cues.by_prefix = dict(cues.by_stem), dict(cues.by_prefix)
         return cues
 
     def score(self, words: Words) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Points per label and the words that earned them."""
         found: dict[str, list[tuple[float, int, int, Cue]]] = defaultdict(list)
-        starts = [(self.by_stem[first], [i for i, s in enumerate(words.stems) if s == first])
-                  for first in words.stem_set & self.by_stem.keys()]
+        candidates = [c for anchor in words.stem_set & self.by_stem.keys() for c in self.by_stem[anchor]]
         if self.by_prefix:
-            starts += [(self.by_prefix[first], [i for i, w in enumerate(words.raw) if w.startswith(first)])
-                       for first in words.prefix_set & self.by_prefix.keys()]
-        for candidates, positions in starts:
-            for label, cue in candidates:
-                if not cue.could_be_in(words):
-                    continue
-                for i in positions:
-                    span = cue.find(words, i)
-                    if span:
-                        found[label].append((cue.weight, span[0], span[1], cue))
+            candidates += [c for anchor in words.prefix_set & self.by_prefix.keys() for c in self.by_prefix[anchor]]
+        for label, cue in candidates:
+            if not cue.could_be_in(words):
+                continue
+            first = cue.first
+            for i in range(len(words)):
+                if first.fits(words, i) and (span := cue.find(words, i)):
+                    found[label].append((cue.weight, span[0], span[1], cue))
         scores = {}
         for label, matches in found.items():
             matches.sort(key=lambda m: (-m[0], m[1] - m[2], m[1]))
@@ -183,6 +182,10 @@ class Matcher:
         self._idf = {s: math.log(1 + total / n) for s, n in counts.items()}
         self._lp_norm = {lp: math.sqrt(sum(self._idf[s] for s in stems)) or 1.0
                          for lp, stems in self._lp_stems.items()}
+        self._lps_by_stem: dict[str, list[str]] = defaultdict(list)
+        for lp_id, stems in self._lp_stems.items():
+            for s in stems:
+                self._lps_by_stem[s].append(lp_id)
         self._lps_by_theme: dict[str, list] = defaultdict(list)
         for lp in kb.learning_points.values():
             for theme in lp.themes:
@@ -237,18 +240,21 @@ class Matcher:
         why_of = {t.id: t.why for t in themes}
         text_stems = _content_stems(words)
         text_norm = math.sqrt(sum(self._idf.get(s, 0.0) for s in text_stems)) or 1.0
+        in_common: dict[str, float] = defaultdict(float)  # idf of the words each point shares with the text
+        for s in text_stems:
+            for lp_id in self._lps_by_stem.get(s, ()):
+                in_common[lp_id] += self._idf[s]
         best: dict[str, tuple] = {}
         for theme in weight:  # each learning point once, credited to the best-ranked theme it has
             for lp in self._lps_by_theme.get(theme, ()):
                 if lp.id in best:
                     continue
-                theme_part = max((weight.get(t, 0.0) * (1.0 if k == 0 else 0.7)
-                                  for k, t in enumerate(lp.themes)), default=0.0)
-                shared = text_stems & self._lp_stems[lp.id]
-                lexical = sum(self._idf[s] for s in shared) / (text_norm * self._lp_norm[lp.id])
-                best[lp.id] = (theme_part + lexical, lp, theme, shared)
+                theme_part = max(weight.get(t, 0.0) * (1.0 if k == 0 else 0.7) for k, t in enumerate(lp.themes))
+                lexical = in_common.get(lp.id, 0.0) / (text_norm * self._lp_norm[lp.id])
+                best[lp.id] = (theme_part + lexical, lp, theme)
         hits = []
-        for score, lp, theme, shared in sorted(best.values(), key=lambda x: (-x[0], x[1].id)):
+        for score, lp, theme in sorted(best.values(), key=lambda x: (-x[0], x[1].id)):
+            shared = text_stems & self._lp_stems[lp.id]
             reason = f"{self.kb.themes[theme].name}: {', '.join(why_of[theme][:3])}"
             if shared:
                 common = sorted({w for w, s in zip(words.raw, words.stems) if s in shared})
