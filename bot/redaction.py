@@ -543,30 +543,23 @@ _TRIGGER_GAP = re.compile(r"[ \t]*[,:(]?[ \t]*|[ \t]+[-–][ \t]+")
 _SENTENCE_BREAK = re.compile(r"[.!?;:\n\"“”]|(?:^|\s)[-–•*]\s*$")
 
 
-@dataclass(frozen=True)
 class _Token:
-    start: int  # of the bare word, without a possessive 's
-    end: int
-    word: str  # without a possessive 's
-    full_end: int
-    gap: str  # the text between the previous token and this one
-    first: bool  # first token of a sentence
+    """One word of the text and what the name rules ask of it, worked out once."""
 
-    @property
-    def low(self) -> str:
-        return self.word.lower()
+    __slots__ = ("start", "end", "word", "full_end", "gap", "first", "low", "possessive", "capitalised",
+                 "shouting")
 
-    @property
-    def possessive(self) -> bool:
-        return self.end != self.full_end
-
-    @property
-    def capitalised(self) -> bool:
-        return self.word[0].isupper() and not self.word.isupper()
-
-    @property
-    def shouting(self) -> bool:
-        return self.word.isupper()
+    def __init__(self, start: int, end: int, word: str, full_end: int, gap: str, first: bool):
+        self.start = start  # of the bare word, without a possessive 's
+        self.end = end
+        self.word = word  # without a possessive 's
+        self.full_end = full_end
+        self.gap = gap  # the text between the previous token and this one
+        self.first = first  # first token of a sentence
+        self.low = word.lower()
+        self.possessive = end != full_end
+        self.shouting = word.isupper()
+        self.capitalised = word[0].isupper() and not self.shouting
 
 
 _PLACEHOLDER = re.compile(

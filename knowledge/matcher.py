@@ -127,8 +127,10 @@ class CueSet:
             if not cue.could_be_in(words):
                 continue
             first = cue.first
-            for i in range(len(words)):
-                if first.fits(words, i) and (span := cue.find(words, i)):
+            starts = ([i for i, w in enumerate(words.raw) if w.startswith(first.text)] if first.prefix
+                      else words.positions.get(first.text, ()))
+            for i in starts:
+                if span := cue.find(words, i):
                     found[label].append((cue.weight, span[0], span[1], cue))
         scores = {}
         for label, matches in found.items():
@@ -186,10 +188,10 @@ class Matcher:
         for lp_id, stems in self._lp_stems.items():
             for s in stems:
                 self._lps_by_stem[s].append(lp_id)
-        self._lps_by_theme: dict[str, list] = defaultdict(list)
+        self._lps_by_theme: dict[str, list] = defaultdict(list)  # (point, 1 for its first theme, else 0.7)
         for lp in kb.learning_points.values():
-            for theme in lp.themes:
-                self._lps_by_theme[theme].append(lp)
+            for k, theme in enumerate(dict.fromkeys(lp.themes)):
+                self._lps_by_theme[theme].append((lp, 1.0 if k == 0 else 0.7))
 
     def match(self, text: str) -> Match:
         words = Words.of(text)
@@ -244,16 +246,19 @@ class Matcher:
         for s in text_stems:
             for lp_id in self._lps_by_stem.get(s, ()):
                 in_common[lp_id] += self._idf[s]
-        best: dict[str, tuple] = {}
-        for theme in weight:  # each learning point once, credited to the best-ranked theme it has
-            for lp in self._lps_by_theme.get(theme, ()):
-                if lp.id in best:
-                    continue
-                theme_part = max(weight.get(t, 0.0) * (1.0 if k == 0 else 0.7) for k, t in enumerate(lp.themes))
-                lexical = in_common.get(lp.id, 0.0) / (text_norm * self._lp_norm[lp.id])
-                best[lp.id] = (theme_part + lexical, lp, theme)
+        theme_part: dict[str, float] = {}
+        credited: dict[str, str] = {}  # each learning point is credited to the best-ranked theme it has
+        for theme, share in weight.items():
+            for lp, factor in self._lps_by_theme.get(theme, ()):
+                part = share * factor
+                if lp.id not in credited:
+                    credited[lp.id], theme_part[lp.id] = theme, part
+                elif part > theme_part[lp.id]:
+                    theme_part[lp.id] = part
+        best = [(part + in_common.get(lp_id, 0.0) / (text_norm * self._lp_norm[lp_id]),
+                 self.kb.learning_points[lp_id], credited[lp_id]) for lp_id, part in theme_part.items()]
         hits = []
-        for score, lp, theme in sorted(best.values(), key=lambda x: (-x[0], x[1].id)):
+        for score, lp, theme in sorted(best, key=lambda x: (-x[0], x[1].id)):
             shared = text_stems & self._lp_stems[lp.id]
             reason = f"{self.kb.themes[theme].name}: {', '.join(why_of[theme][:3])}"
             if shared:

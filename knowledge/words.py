@@ -55,6 +55,14 @@ class Words:
         return frozenset(self.stems)
 
     @cached_property
+    def positions(self) -> dict[str, list[int]]:
+        """Where each stem stands in the text."""
+        at: dict[str, list[int]] = {}
+        for i, s in enumerate(self.stems):
+            at.setdefault(s, []).append(i)
+        return at
+
+    @cached_property
     def prefix_set(self) -> frozenset[str]:
         """Every beginning of every word, for `word*` cue terms."""
         return frozenset(w[:k] for w in set(self.raw) for k in range(1, len(w) + 1))
