@@ -1,6 +1,6 @@
 """Telegram throughput: reflectbot against a bare python-telegram-bot echo bot, in the same run.
 
-    .venv/bin/python benchmarks/telegram_throughput.py [--users 200] [--turns 20]
+    .venv/bin/python benchmarks/telegram_throughput.py [--users 200] [--turns 20] [--rounds 3]
 
 Each simulated user sends `--turns` updates (a whole reflection by text and button presses, then
 /where and /history to make up the count) through `Application.process_update`; users run
@@ -185,12 +185,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--turns", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="echo and reflectbot alternate this many times; the medians are compared")
     args = parser.parse_args()
-    elapsed, latencies = asyncio.run(run_echo(args.users, args.turns))
-    echo_rate = describe("echo bot", len(latencies), elapsed, latencies)
-    elapsed, latencies, answers = asyncio.run(run_reflectbot(args.users, args.turns))
-    rate = describe("reflectbot", len(latencies), elapsed, latencies)
-    print(f"answers matched and committed to SQLite: {answers}")
+    echo_rates, rates, p99s = [], [], []
+    for round_ in range(1, args.rounds + 1):
+        print(f"round {round_}")
+        elapsed, latencies = asyncio.run(run_echo(args.users, args.turns))
+        echo_rates.append(describe("echo bot", len(latencies), elapsed, latencies))
+        elapsed, latencies, answers = asyncio.run(run_reflectbot(args.users, args.turns))
+        rates.append(describe("reflectbot", len(latencies), elapsed, latencies))
+        p99s.append(sorted(latencies)[int(len(latencies) * 0.99)] * 1000)
+        print(f"{'':12} answers matched and committed to SQLite: {answers}")
+    echo_rate, rate = statistics.median(echo_rates), statistics.median(rates)
+    print(f"median of {args.rounds} rounds: echo bot {echo_rate:.0f} updates/s, reflectbot {rate:.0f} updates/s "
+          f"(p99 {statistics.median(p99s):.1f} ms)")
     print(f"reflectbot throughput is {rate / echo_rate:.2f} of the echo bot's")
 
 

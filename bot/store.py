@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator,
                         UniqueConstraint, and_, bindparam, create_engine, delete, event, insert, select, text,
@@ -288,6 +289,51 @@ def _keep_answer(dialect: str):
         "matched": statement.excluded.matched})
 
 
+class FinishedRun(NamedTuple):
+    id: int
+    dialogue_id: str
+    finished_at: dt.datetime
+    status: str
+
+
+class Prepared:
+    """A Core statement compiled once for this database and run on the driver's own cursor, with the
+    columns' types (encryption, UTC times, JSON) applied as SQLAlchemy would apply them.
+
+    Every message runs a few of these; SQLAlchemy's per-execution work costs several times what
+    SQLite itself does for statements this small. They run inside the Connection's transaction."""
+
+    def __init__(self, statement, dialect):
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self._order = compiled.positiontup  # None where the driver takes named parameters
+        binds = {name: compiled.binds[name] for name in (self._order or compiled.binds)}
+        self._fixed = {name: bind.value for name, bind in binds.items() if not bind.required}  # "active", LIMIT 1
+        self._binds = {name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in binds.items()}
+        self._results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+                         for column in getattr(statement, "selected_columns", ())]
+
+    def _cursor(self, connection: Connection, params: dict):
+        values = {**self._fixed, **params}
+        for name, process in self._binds.items():
+            if process is not None and name in values:
+                values[name] = process(values[name])
+        cursor = connection.connection.driver_connection.cursor()
+        cursor.execute(self.sql, [values[name] for name in self._order] if self._order is not None else values)
+        return cursor
+
+    def run(self, connection: Connection, params: dict) -> None:
+        self._cursor(connection, params).close()
+
+    def rows(self, connection: Connection, params: dict) -> list[tuple]:
+        cursor = self._cursor(connection, params)
+        found = cursor.fetchall()
+        cursor.close()
+        results = self._results
+        return [tuple(value if process is None or value is None else process(value)
+                      for value, process in zip(row, results)) for row in found]
+
+
 def data_dir() -> Path:
     """Where reflectbot keeps its SQLite file and key file: REFLECTBOT_DATA_DIR or the user's data folder."""
     from platformdirs import user_data_dir
@@ -313,7 +359,12 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._keep_answer = _keep_answer(self.engine.dialect.name)
+        dialect = self.engine.dialect
+        self._read_user, self._read_run, self._read_answers, self._finished, self._summary = (
+            Prepared(statement, dialect) for statement in (_READ_USER, _READ_RUN, _READ_ANSWERS, _FINISHED, _SUMMARY))
+        self._write_user, self._write_run, self._keep_answer, self._drop_answer = (
+            Prepared(statement, dialect) for statement in (_WRITE_USER, _WRITE_RUN, _keep_answer(dialect.name),
+                                                             _DROP_ANSWER))
         self._held = threading.local()
         self._all_held: list[Connection] = []
         self._all_held_lock = threading.Lock()
@@ -355,33 +406,36 @@ class Store:
             self._all_held.clear()
         self.engine.dispose()
 
-    def finished_runs(self, connection: Connection, user_id: int, leaving_out: str) -> list:
-        """(id, dialogue_id, finished_at, status) of a user's runs that have a summary, newest first."""
-        return connection.execute(_FINISHED, {"user_id": user_id, "leaving_out": leaving_out}).all()
+    def finished_runs(self, connection: Connection, user_id: int, leaving_out: str) -> list[FinishedRun]:
+        """A user's runs that have a summary, newest first (not the summaries themselves)."""
+        return [FinishedRun(*row) for row in self._finished.rows(connection, {"user_id": user_id,
+                                                                              "leaving_out": leaving_out})]
 
     def summary(self, connection: Connection, run_id: int) -> str | None:
-        return connection.scalar(_SUMMARY, {"run_id": run_id})
+        found = self._summary.rows(connection, {"run_id": run_id})
+        return found[0][0] if found else None
 
     # ---- the path of one message -------------------------------------------------------------
 
     def read_user(self, connection: Connection, key: str) -> tuple[UserRow | None, RunRow | None]:
         """The user with this key and their active run (answers and matches read lazily)."""
-        row = connection.execute(_READ_USER, {"key": key}).first()
-        if row is None:
+        found = self._read_user.rows(connection, {"key": key})
+        if not found:
             return None, None
+        row = found[0]
         user = UserRow(*row[:6])
         user.saved = user.columns()
         return user, (self._run(connection, user.id, row[6:]) if row[6] is not None else None)
 
     def read_run(self, connection: Connection, user_id: int, run_id: int) -> RunRow:
-        return self._run(connection, user_id, connection.execute(_READ_RUN, {"run_id": run_id}).one())
+        return self._run(connection, user_id, self._read_run.rows(connection, {"run_id": run_id})[0])
 
     def _run(self, connection: Connection, user_id: int, columns) -> RunRow:
         run_id, dialogue, version, state, path, status, started, updated, finished, told = columns
 
         @functools.cache
         def stored() -> list:
-            return connection.execute(_READ_ANSWERS, {"run_id": run_id}).all()
+            return self._read_answers.rows(connection, {"run_id": run_id})
 
         run = RunRow(user_id, dialogue, version, state, list(path or []), status, started, updated, finished,
                      None, bool(told), run_id,
@@ -392,7 +446,7 @@ class Store:
 
     def write_user(self, connection: Connection, user: UserRow) -> None:
         if user.columns() != user.saved:
-            connection.execute(_WRITE_USER, {"user_id": user.id, "role": user.role, "area": user.area,
+            self._write_user.run(connection, {"user_id": user.id, "role": user.role, "area": user.area,
                                              "waiting_for": user.waiting_for, "last_seen_at": user.last_seen_at})
             user.saved = user.columns()
 
@@ -407,17 +461,17 @@ class Store:
                                                    "script_version": run.script_version,
                                                    "started_at": run.started_at}).inserted_primary_key[0]
         else:
-            connection.execute(_WRITE_RUN, {**values, "run_id": run.id})
+            self._write_run.run(connection, {**values, "run_id": run.id})
         run.saved = run.columns()
 
     def write_answer(self, connection: Connection, run: RunRow, step: str, value: str,
                      matched: list[tuple[str, str, float]] | None) -> None:
         """Keep one answer and what it matched, replacing any answer stored for the same step."""
-        connection.execute(self._keep_answer, {"run_id": run.id, "step": step, "value": value,
+        self._keep_answer.run(connection, {"run_id": run.id, "step": step, "value": value,
                                                "answered_at": utcnow(), "matched": matched})
 
     def drop_answer(self, connection: Connection, run: RunRow, step: str) -> None:
-        connection.execute(_DROP_ANSWER, {"run_id": run.id, "a_step": step})
+        self._drop_answer.run(connection, {"run_id": run.id, "a_step": step})
 
     def reencrypt(self) -> int:
         """Re-encrypt every free-text value under the newest key; returns how many were rewritten."""

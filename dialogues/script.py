@@ -9,7 +9,7 @@ for a branch to test). `back` follows the run's own path, so it uses the machine
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Literal
@@ -105,6 +105,7 @@ class CompiledScript:
     script: Script
     machine: Machine
     steps: dict[str, Step]
+    _left: dict[str, int] = field(default_factory=dict, repr=False)  # remaining(), worked out once per step
 
     @property
     def id(self) -> str:
@@ -127,14 +128,16 @@ class CompiledScript:
 
     def remaining(self, state: str) -> int:
         """Answerable steps left on the default path from `state`, this one included."""
-        count, seen = 0, set()
         step_id = state.removesuffix(WHY)
-        while step_id != END and step_id not in seen:
-            seen.add(step_id)
-            step = self.steps[step_id]
-            count += step.kind != "info"
-            step_id = self.default_next(step)
-        return count
+        if step_id not in self._left:
+            count, seen, at = 0, set(), step_id
+            while at != END and at not in seen:
+                seen.add(at)
+                step = self.steps[at]
+                count += step.kind != "info"
+                at = self.default_next(step)
+            self._left[step_id] = count
+        return self._left[step_id]
 
 
 class Holds:

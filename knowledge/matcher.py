@@ -12,6 +12,7 @@ result says which of the practitioner's words led to it.
 """
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -258,7 +259,7 @@ class Matcher:
         best = [(part + in_common.get(lp_id, 0.0) / (text_norm * self._lp_norm[lp_id]),
                  self.kb.learning_points[lp_id], credited[lp_id]) for lp_id, part in theme_part.items()]
         hits = []
-        for score, lp, theme in sorted(best, key=lambda x: (-x[0], x[1].id)):
+        for score, lp, theme in heapq.nsmallest(LEARNING_POINTS_SHOWN, best, key=lambda x: (-x[0], x[1].id)):
             shared = text_stems & self._lp_stems[lp.id]
             reason = f"{self.kb.themes[theme].name}: {', '.join(why_of[theme][:3])}"
             if shared:
