@@ -27,7 +27,7 @@ from bot.reports import review_docx, review_pdf, themes_chart
 from bot.redaction import redact
 from bot.retention import export, forget
 from bot.store import Run, RunRow, SafetyAlarm, Store, User, UserRow, utcnow
-from dialogues.engine import Document, Engine, Event, Option, Outcome, Reply, RunState, load_messages, match_rows
+from dialogues.engine import Document, Engine, Event, Option, Outcome, Reply, RunState, load_messages
 from dialogues.review import REVIEW, review_report
 from dialogues.script import load_scripts
 from knowledge.base import load_knowledge
@@ -408,8 +408,7 @@ class Service:
             self.store.drop_answer(connection, run, outcome.unanswered)
         if outcome.answered:
             step, value = outcome.answered
-            found = match_rows(outcome.matches) if outcome.matches is not None else None
-            self.store.write_answer(connection, run, step, value, found)
+            self.store.write_answer(connection, run, step, value, outcome.matched)
         if outcome.finished:
             run.status = "stopped" if outcome.stopped else "finished"
             run.finished_at, run.summary = now, outcome.summary

@@ -153,7 +153,7 @@ class Outcome:
     replies: list[Reply]
     answered: tuple[str, str] | None = None   # (state, value) to store
     unanswered: str | None = None             # state whose stored answer is withdrawn (skip)
-    matches: Match | None = None              # matcher result for a free-text answer
+    matched: list | None = None               # what a free-text answer matched, as (kind, ref, score) rows
     finished: bool = False
     stopped: bool = False
     summary: str | None = None
@@ -254,10 +254,9 @@ class Engine:
         if step.challenge_vague and run.state not in run.answers and self._vague(text):
             run.answers[run.state] = text  # kept, and challenged once: the next answer is taken
             return Outcome([Reply(self.kb.review.vague_challenge, alert=True)], answered=(run.state, text))
-        matches = self.kb.matcher.match(text)
-        run.matches[run.state] = match_rows(matches)
+        run.matches[run.state] = matched = match_rows(self.kb.matcher.match(text))
         outcome = self._advance(run, compiled, "next", (run.state, text))
-        outcome.matches = matches
+        outcome.matched = matched
         return outcome
 
     def _date(self, run: RunState, compiled: CompiledScript, event: Event) -> Outcome:
