@@ -125,14 +125,12 @@ def review_docx(report: ReviewReport, kb, say) -> bytes:
 
 def themes_chart(shares: list[tuple[str, float]], title: str) -> bytes:
     """A horizontal bar chart of the share of cases (0-100) in which each theme was found."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
+    from matplotlib.figure import Figure  # not pyplot: no global state, so safe in a worker thread
 
     names = [name for name, _ in shares][::-1]
     values = [value for _, value in shares][::-1]
-    figure, axes = pyplot.subplots(figsize=(8, 0.45 * len(shares) + 1.2), dpi=110)
+    figure = Figure(figsize=(8, 0.45 * len(shares) + 1.2), dpi=110)
+    axes = figure.subplots()
     bars = axes.barh(names, values, color="#3b6ea5")
     axes.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=3)
     axes.set_xlim(0, 110)
@@ -141,5 +139,4 @@ def themes_chart(shares: list[tuple[str, float]], title: str) -> bytes:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
-    pyplot.close(figure)
     return buffer.getvalue()

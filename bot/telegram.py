@@ -193,8 +193,9 @@ class TelegramChannel:
                     last = piece == len(chunks) - 1
                     await context.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
                                                    reply_markup=keyboard(reply) if last else None)
-                for document in reply.documents:
-                    await context.bot.send_document(chat_id, InputFile(document.data, filename=document.filename))
+                for document in reply.documents:  # made in a worker thread: a PDF takes a good part of a second
+                    data = await asyncio.to_thread(lambda: document.data)
+                    await context.bot.send_document(chat_id, InputFile(data, filename=document.filename))
         except Forbidden:
             log.info("user %s has blocked the bot; nothing sent", update.effective_user.id)
 

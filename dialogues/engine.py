@@ -10,8 +10,9 @@ import datetime as dt
 import functools
 import re
 from collections import defaultdict
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import ConfigDict
@@ -91,12 +92,20 @@ class Option:
 
 @dataclass(frozen=True)
 class Document:
+    """A file sent with a reply. It is made when it is first needed (`data`), so a channel can make a
+    slow one (a PDF) off its event loop and after the message's transaction has closed."""
+
     filename: str
-    data: bytes
+    make: Callable[[], bytes] = field(repr=False)
+
+    @cached_property
+    def data(self) -> bytes:
+        return self.make()
 
     @classmethod
     def of_text(cls, filename: str, text: str) -> "Document":
-        return cls(filename, text.encode("utf-8"))
+        data = text.encode("utf-8")
+        return cls(filename, lambda: data)
 
 
 @dataclass
