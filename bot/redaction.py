@@ -292,12 +292,12 @@ _PLATFORM_HANDLE = re.compile(
 
 
 def find_social_media(text: str) -> Iterator[Span]:
-    for m in _SOCIAL_URL.finditer(text):
+    for m in _SOCIAL_URL.finditer(text) if "/" in text else ():  # a profile URL always has a slash
         end = m.end()
         while end > m.start() and text[end - 1] in ".,!?":
             end -= 1
         yield Span(m.start(), end, SOCIAL)
-    for m in _AT_HANDLE.finditer(text):
+    for m in _AT_HANDLE.finditer(text) if "@" in text else ():
         if m.group("handle").lower() not in _AT_NOT_HANDLE:
             yield Span(m.start(), m.end(), SOCIAL)
     for m in _PLATFORM_HANDLE.finditer(text):

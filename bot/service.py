@@ -362,8 +362,8 @@ class Service:
         report = review_report(kb.review, answers, kb.matcher)
         text = self.engine.review_text(report)
         name = self.say.review_document_name.format(date=(finished or utcnow()).date().isoformat())
-        return Reply(text, documents=(Document(f"{name}.pdf", functools.partial(review_pdf, report, kb, self.say)),
-                                      Document(f"{name}.docx", functools.partial(review_docx, report, kb, self.say))))
+        return Reply(text, documents=(Document(f"{name}.pdf", make=functools.partial(review_pdf, report, kb, self.say)),
+                                      Document(f"{name}.docx", make=functools.partial(review_docx, report, kb, self.say))))
 
     def _reviews(self, user: UserRow, argument: str) -> Reply:
         runs = list(self._session().scalars(select(Run).where(Run.user_id == user.id, Run.dialogue_id == REVIEW,
@@ -392,7 +392,7 @@ class Service:
         kb = self.engine.kb
         chart = functools.partial(themes_chart, [(kb.themes[t].name, share) for t, share in figures.shares()],
                                   self.say.themes_title.format(cases=figures.cases, since=since.isoformat()))
-        return [Reply(text, documents=(Document(f"emerging-themes-{since.isoformat()}.png", chart),))]
+        return [Reply(text, documents=(Document(f"emerging-themes-{since.isoformat()}.png", make=chart),))]
 
     # ---- persistence -------------------------------------------------------------------------
 

@@ -193,8 +193,8 @@ class TelegramChannel:
                     last = piece == len(chunks) - 1
                     await context.bot.send_message(chat_id, chunk, parse_mode=ParseMode.HTML,
                                                    reply_markup=keyboard(reply) if last else None)
-                for document in reply.documents:  # made in a worker thread: a PDF takes a good part of a second
-                    data = await asyncio.to_thread(lambda: document.data)
+                for document in reply.documents:  # one to be made (a PDF: half a second) is made in a thread
+                    data = document.data if document.ready else await asyncio.to_thread(lambda: document.data)
                     await context.bot.send_document(chat_id, InputFile(data, filename=document.filename))
         except Forbidden:
             log.info("user %s has blocked the bot; nothing sent", update.effective_user.id)

@@ -92,20 +92,25 @@ class Option:
 
 @dataclass(frozen=True)
 class Document:
-    """A file sent with a reply. It is made when it is first needed (`data`), so a channel can make a
-    slow one (a PDF) off its event loop and after the message's transaction has closed."""
+    """A file sent with a reply: its bytes, or how to make them. One that is made (a PDF, a chart) is
+    made when first needed (`data`), so a channel can make it off its event loop, after the message's
+    transaction has closed."""
 
     filename: str
-    make: Callable[[], bytes] = field(repr=False)
+    content: bytes | None = field(default=None, repr=False)
+    make: Callable[[], bytes] | None = field(default=None, repr=False)
+
+    @property
+    def ready(self) -> bool:
+        return self.content is not None
 
     @cached_property
     def data(self) -> bytes:
-        return self.make()
+        return self.content if self.content is not None else self.make()
 
     @classmethod
     def of_text(cls, filename: str, text: str) -> "Document":
-        data = text.encode("utf-8")
-        return cls(filename, lambda: data)
+        return cls(filename, text.encode("utf-8"))
 
 
 @dataclass

@@ -65,8 +65,10 @@ class Classifier:
     def evidence(self, label: str, found: set[str], limit: int = 3) -> list[str]:
         """The features found that speak most for `label` against the others."""
         others = [l for l in self.labels if l != label]
-
-        def lift(feature: str) -> float:
-            return self._weight(label, feature) - max(self._weight(o, feature) for o in others)
-
-        return [f.replace("_", " ") for f in sorted(found, key=lift, reverse=True)[:limit] if lift(f) > 0]
+        lifts = {}
+        for feature in found:
+            extra = self.extra[feature]
+            lifts[feature] = extra.get(label, 0.0) + self.unseen[label] - max(
+                self.unseen[o] + extra.get(o, 0.0) for o in others)
+        best = sorted(found, key=lifts.__getitem__, reverse=True)[:limit]
+        return [f.replace("_", " ") for f in best if lifts[f] > 0]
