@@ -27,7 +27,8 @@ from bot.enrolment import forget_stranger, note_stranger, redeem
 from bot.reports import review_docx, review_pdf, themes_chart
 from bot.redaction import redact
 from bot.retention import export, forget
-from bot.store import Run, RunRow, SafetyAlarm, Store, User, UserRow, utcnow
+from bot.runs import RunRow, Runs, UserRow
+from bot.store import Run, SafetyAlarm, Store, User, utcnow
 from dialogues.engine import Document, Engine, Event, Option, Outcome, Reply, RunState, load_messages
 from dialogues.review import REVIEW, review_report
 from dialogues.script import load_scripts
@@ -58,6 +59,7 @@ class Service:
     def __init__(self, store: Store, engine: Engine, idle_after: dt.timedelta | None = None,
                  retention_days: int = 90):
         self.store = store
+        self.runs = Runs(store.engine)
         self.engine = engine
         self.idle_after = idle_after
         self.retention_days = retention_days
@@ -90,14 +92,14 @@ class Service:
             with self.store.message() as connection:
                 self._turn.connection, self._turn.session = connection, None
                 try:
-                    user, run = self.store.read_user(connection, event.user)
+                    user, run = self.runs.read_user(connection, event.user)
                     replies = []
                     if user is None:
                         admitted, replies, event = self._admit(event)
                         if admitted is None:
                             return replies
                         self._session().flush()
-                        user, run = self.store.read_user(connection, event.user)
+                        user, run = self.runs.read_user(connection, event.user)
                     replies, token = self._enrolled(user, run, event, context, replies)
                 finally:
                     if self._turn.session is not None:
@@ -145,9 +147,9 @@ class Service:
             if run is not None:
                 run.told_redacted = True
         connection = self._turn.connection
-        self.store.write_user(connection, user)
+        self.runs.write_user(connection, user)
         for changed in self._turn.runs:  # runs left or paused first, then the one started
-            self.store.write_run(connection, changed)
+            self.runs.write_run(connection, changed)
         return replies, self._token(run)
 
     def _admit(self, event: Event) -> tuple[User | None, list[Reply], Event]:
@@ -349,7 +351,7 @@ class Service:
                                    .order_by(Run.id.desc()).limit(1))
         if paused_id is None:
             return self._choose_reflection(user, run, REVIEW)
-        paused = self.store.read_run(self._turn.connection, user.id, paused_id)
+        paused = self.runs.read_run(self._turn.connection, user.id, paused_id)
         self._turn.runs.append(paused)
         if run is not None:
             run.status, run.finished_at = "stopped", utcnow()
@@ -406,10 +408,10 @@ class Service:
         run.state, run.path, run.updated_at = state.state, list(state.path), now
         connection = self._turn.connection
         if outcome.unanswered:
-            self.store.drop_answer(connection, run, outcome.unanswered)
+            self.runs.drop_answer(connection, run, outcome.unanswered)
         if outcome.answered:
             step, value = outcome.answered
-            self.store.write_answer(connection, run, step, value, outcome.matched)
+            self.runs.write_answer(connection, run, step, value, outcome.matched)
         if outcome.finished:
             run.status = "stopped" if outcome.stopped else "finished"
             run.finished_at, run.summary = now, outcome.summary
@@ -424,7 +426,7 @@ class Service:
 
     def _finished_runs(self, user: UserRow) -> list:
         """The user's reflections that have a summary, newest first (not the summaries themselves)."""
-        return self.store.finished_runs(self._turn.connection, user.id, leaving_out=REVIEW)
+        return self.runs.finished_runs(self._turn.connection, user.id, leaving_out=REVIEW)
 
     def _history(self, user: UserRow) -> Reply:
         runs = self._finished_runs(user)
@@ -444,4 +446,4 @@ class Service:
         if not 1 <= number <= len(runs):
             return Reply(self.say.summary_missing.format(number=argument or number))
         run = runs[number - 1]
-        return self.engine.summary_reply(self.store.summary(self._turn.connection, run.id))
+        return self.engine.summary_reply(self.runs.summary(self._turn.connection, run.id))
