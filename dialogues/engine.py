@@ -12,7 +12,6 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from pydantic import ConfigDict
@@ -104,7 +103,7 @@ class Document:
     def ready(self) -> bool:
         return self.content is not None
 
-    @cached_property
+    @functools.cached_property
     def data(self) -> bytes:
         return self.content if self.content is not None else self.make()
 
