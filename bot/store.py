@@ -102,7 +102,7 @@ class Answer(Base):
     __table_args__ = (UniqueConstraint("run_id", "step"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))  # indexed by (run_id, step)
     step: Mapped[str] = mapped_column(String(60))
     value: Mapped[str] = mapped_column(FreeText)
     answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
