@@ -386,6 +386,13 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args) or 0
     except KeyboardInterrupt:
         return 130
+    except ValueError as error:
+        from bot.vault import KeyProblem  # imported here, so commands that need no keys start fast
+
+        if not isinstance(error, KeyProblem):
+            raise
+        print(f"reflectbot: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

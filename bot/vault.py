@@ -14,12 +14,20 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 KEY_FILE_NAME = "reflectbot.keys"
 
 
+class KeyProblem(ValueError):
+    """The configured encryption keys cannot be used (the message says which and how to fix it)."""
+
+
 class Vault:
-    def __init__(self, keys: list[bytes]):
+    def __init__(self, keys: list[bytes], where: str = "the key list"):
         if not keys:
-            raise ValueError("no encryption key")
+            raise KeyProblem(f"{where} holds no encryption key")
         self.keys = keys
-        self._fernet = MultiFernet([Fernet(k) for k in keys])
+        try:
+            self._fernet = MultiFernet([Fernet(k) for k in keys])
+        except ValueError:
+            raise KeyProblem(f"{where} holds a key that is not a Fernet key (32 url-safe base64-encoded "
+                             f"bytes); leave REFLECTBOT_KEYS unset to use the key file in the data folder") from None
 
     def encrypt(self, text: str) -> str:
         return self._fernet.encrypt(text.encode("utf-8")).decode("ascii")
@@ -42,14 +50,15 @@ def key_file(data_dir: Path) -> Path:
 def load_vault(data_dir: Path) -> Vault:
     """Keys from REFLECTBOT_KEYS, else from the key file (made, owner-only, on first run)."""
     if os.environ.get("REFLECTBOT_KEYS"):
-        return Vault([k.strip().encode() for k in os.environ["REFLECTBOT_KEYS"].split(",") if k.strip()])
+        return Vault([k.strip().encode() for k in os.environ["REFLECTBOT_KEYS"].split(",") if k.strip()],
+                     "REFLECTBOT_KEYS")
     path = key_file(data_dir)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(Fernet.generate_key() + b"\n")
-    return Vault([line.strip() for line in path.read_bytes().splitlines() if line.strip()])
+    return Vault([line.strip() for line in path.read_bytes().splitlines() if line.strip()], str(path))
 
 
 def add_key(data_dir: Path) -> Vault:

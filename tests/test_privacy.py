@@ -189,3 +189,14 @@ def test_redact_jsonl_gives_text_and_spans_per_line(monkeypatch, capsys):
     assert first["text"] == "her son [name], DOB [date of birth], lives at [postcode]"
     assert {s["kind"] for s in first["spans"]} == {"name", "date of birth", "postcode"}
     assert second == {"text": "Early Help met on Tuesday", "spans": []}
+
+
+def test_a_broken_key_gets_a_one_line_answer_not_a_traceback(monkeypatch, tmp_path, capsys):
+    from bot.cli import main
+
+    monkeypatch.setenv("REFLECTBOT_KEYS", "not-a-key")
+    monkeypatch.setenv("REFLECTBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("bot.store.FreeText.vault", None)
+    assert main(["users"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reflectbot: REFLECTBOT_KEYS holds a key that is not a Fernet key") and "Traceback" not in err
