@@ -9,7 +9,7 @@ import yaml
 from bot.console import chat_jsonl
 from bot.service import Service
 from bot.store import Answer, Run, Store
-from dialogues.engine import Event
+from dialogues.engine import Event, match_rows
 from dialogues.script import SCRIPTS_DIR, check_scripts, diagram, load_scripts
 
 DIALOGUES = ["lived_experience", "disguised_compliance", "fathers_and_males", "stuck_cases"]
@@ -88,6 +88,10 @@ def test_back_skip_where_help_and_stop(service, db_url):
     assert stopped[-1].documents
     assert "she agreed to take him to the dentist and to nursery" in stopped[-1].text
     assert say(service, user, command="skip")[0].text == service.say.no_active_run
+    with service.store.transaction() as session:  # the second answer replaced the first, matches and all
+        stored = [(a.step, a.value, a.matched) for a in session.query(Answer)]
+    assert len(stored) == 1 and stored[0][1] == "she agreed to take him to the dentist and to nursery"
+    assert stored[0][2] == [list(row) for row in match_rows(service.engine.kb.matcher.match(stored[0][1]))]
 
 
 def test_unexpected_input_is_reprompted_with_a_hint(service):
