@@ -244,3 +244,15 @@ def test_a_run_whose_script_changed_is_closed_kindly(service):
     replies = say(service, user, command="start")
     assert replies[0].text == service.say.script_changed
     assert replies[-1].options[0].value.startswith("reflect:")
+
+
+def test_skipping_an_answered_step_withdraws_its_answer(service):
+    user = "console:fay"
+    say(service, user, choice="reflect:disguised_compliance")
+    say(service, user, text="she agreed to weekly visits")
+    say(service, user, command="back")
+    say(service, user, command="skip")
+    with service.store.transaction() as session:
+        assert session.query(Answer).count() == 0
+    summary = say(service, user, command="stop")[-1].text
+    assert "she agreed to weekly visits" not in summary
