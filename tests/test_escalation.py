@@ -147,3 +147,14 @@ def test_match_jsonl_flags_immediate_risk(monkeypatch, capsys):
 def test_a_household_description_is_not_an_alarm(kb):
     assert kb.safety.check("mum's new boyfriend lives there but has never been seen, checked or spoken to") is None
     assert kb.safety.check("she told me today her stepdad hits her and he lives there, she has to go home at 3")
+
+
+def test_after_an_alarm_saying_when_it_happened_lets_the_answer_be_kept(service):
+    user = "console:gus"
+    first = say(service, user, choice="reflect:lived_experience")[-1]
+    alarm = say(service, user, text="the 3 year old was home alone")
+    assert "999" in alarm[0].text and "haven't kept it" in alarm[1].text and alarm[-1].text == first.text
+    taken = say(service, user, text="when I visited last month the 3 year old was home alone")
+    assert "999" not in taken[0].text and taken[-1].progress.startswith("Step 2")
+    with service.store.transaction() as session:
+        assert [a.value for a in session.query(Answer)] == ["when I visited last month the 3 year old was home alone"]
