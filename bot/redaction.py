@@ -662,10 +662,9 @@ def _slots(tokens: list[_Token]) -> Iterator[int]:
             # "a boy called tyler", "her boyfriend is called jordan"; not "it's called drift".
             if any(w in _PERSON_WORDS for w in lows[max(0, i - 3):i]) or tokens[nxt].capitalised:
                 yield nxt
-        elif low in _LAST_WORD[_NAMING_PHRASES] and _ends_with(lows, i, _NAMING_PHRASES):
+        elif _ends_with(lows, i, _NAMING_PHRASES):
             yield nxt
-        elif (low in _LAST_WORD[_NAME_IS_PHRASES] and _ends_with(lows, i, _NAME_IS_PHRASES)) or (
-                low == "name" and token.possessive):
+        elif _ends_with(lows, i, _NAME_IS_PHRASES) or (low == "name" and token.possessive):
             if _known_or_capitalised(tokens[nxt]):  # "her name is Kelly", "his name's Tyreese"
                 yield nxt
 
