@@ -106,6 +106,8 @@ def cmd_knowledge_check(args) -> int:
     kb, problems = check_knowledge(Path(args.content) if args.content else None)
     if kb is not None:
         problems += check_scripts(kb, Path(args.dialogues) if args.dialogues else None)[1]
+        if not args.content:  # another content folder would not ship the model trained on this one
+            problems += _stale_model(kb)
     if problems:
         for problem in problems:
             print(problem)
@@ -115,6 +117,31 @@ def cmd_knowledge_check(args) -> int:
     print(f"All content is valid: {len(kb.themes)} themes, {len(kb.sources)} sources, "
           f"{len(kb.learning_points)} learning points, {len(kb.escalation.situations)} escalation "
           f"situations, {len(kb.areas)} areas, {len(scripts)} dialogues.")
+    return 0
+
+
+def _stale_model(kb) -> list:
+    from knowledge.base import Problem
+    from knowledge.matcher import theme_training
+    from knowledge.theme_model import MODEL_FILE, shipped_is_current
+
+    if shipped_is_current(theme_training(kb)):
+        return []
+    return [Problem(f"knowledge/trained/{MODEL_FILE.name}", "", "fingerprint", "out of date with the examples "
+                    "and learning points (or missing); run `reflectbot knowledge train`")]
+
+
+def cmd_knowledge_train(args) -> int:
+    from knowledge.matcher import theme_training
+    from knowledge.theme_model import MODEL_FILE, ThemeModel
+
+    kb = _knowledge()
+    training = theme_training(kb)
+    model = ThemeModel.train(training)
+    output = Path(args.output) if args.output else MODEL_FILE
+    model.save(output)
+    print(f"Trained the theme model on {len(training.documents)} texts ({len(model.vocabulary)} features, "
+          f"{len(model.labels)} labels) and wrote {output}.")
     return 0
 
 
@@ -377,6 +404,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--content", help="another knowledge content folder to check")
     check.add_argument("--dialogues", help="another dialogue scripts folder to check")
     check.set_defaults(run=cmd_knowledge_check)
+    train = knowledge_commands.add_parser("train", help="train the theme model on the examples and ship it")
+    train.add_argument("-o", "--output", help="file to write (default: the one the matcher loads)")
+    train.set_defaults(run=cmd_knowledge_train)
     return parser
 
 

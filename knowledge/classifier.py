@@ -4,12 +4,14 @@ examples in knowledge/content/examples/ and the learning points (their first the
 It complements the cue vocabulary: cues are precise and explain themselves, the classifier
 recognises the many ways of saying a thing that no cue list covers, and it knows what text about
 no theme at all looks like (the `none` examples). Nothing is fetched; training takes milliseconds.
+The theme model (knowledge/theme_model.py) learns from the same `Training`.
 """
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
 
+from knowledge.theme_model import Training
 from knowledge.words import Words
 
 NONE = "none"
@@ -25,18 +27,23 @@ def features(words: Words, stopwords: frozenset[str]) -> set[str]:
     return single | pairs
 
 
+def training(labelled: list[tuple[str, str]], stopwords: frozenset[str]) -> Training:
+    """Each (text, label) as its label and features; the vocabulary is the features seen in at least
+    MIN_DOCUMENTS texts."""
+    documents = tuple((label, frozenset(features(Words.of(text), stopwords))) for text, label in labelled)
+    seen = Counter(f for _, found in documents for f in found)
+    return Training(documents, frozenset(f for f, n in seen.items() if n >= MIN_DOCUMENTS))
+
+
 class Classifier:
-    def __init__(self, labelled: list[tuple[str, str]], stopwords: frozenset[str]):
+    def __init__(self, training: Training, stopwords: frozenset[str]):
         self.stopwords = stopwords
         self.documents: Counter = Counter()
         self.counts: dict[str, Counter] = defaultdict(Counter)
-        seen: Counter = Counter()
-        for text, label in labelled:
-            found = features(Words.of(text), stopwords)
+        for label, found in training.documents:
             self.documents[label] += 1
             self.counts[label].update(found)
-            seen.update(found)
-        self.vocabulary = {f for f, n in seen.items() if n >= MIN_DOCUMENTS}
+        self.vocabulary = training.vocabulary
         total = sum(self.documents.values())
         self.labels = sorted(self.documents)
         self.prior = {label: math.log(self.documents[label] / total) for label in self.labels}

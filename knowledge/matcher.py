@@ -1,12 +1,15 @@
 """The matcher: which themes, learning points and escalation routes a practitioner's words are about.
 
-Two kinds of evidence, both from the content files:
+Three kinds of evidence, all from the content files:
 - cue vocabulary per theme (and per escalation situation), graded strong, medium and weak; cues of one
   theme that cover the same words count once, at the strongest;
 - a naive Bayes classifier (knowledge/classifier.py) learnt from example sentences per theme and of
-  text about no theme, which recognises wordings no cue list covers.
-A theme's points are its cue points plus CLASSIFIER_WEIGHT times the classifier's probability. Text
-with no strong cue that the classifier finds plausibly off-topic gets no theme at all. Learning points
+  text about no theme, which recognises wordings no cue list covers;
+- the theme model (knowledge/theme_model.py), a logistic regression learnt from the same examples,
+  which weighs each word by how well it tells the themes apart and so copes better with long
+  sentences that mention several things.
+A theme's points are its cue points plus each classifier's probability times its weight. Text with
+no strong cue that either classifier finds plausibly off-topic gets no theme at all. Learning points
 are ranked by the themes they share with the text and the words they have in common with it. Every
 result says which of the practitioner's words led to it.
 """
@@ -18,18 +21,20 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from knowledge.classifier import NONE, Classifier
+from knowledge.classifier import NONE, Classifier, training
 from knowledge.schema import Vocabulary
+from knowledge.theme_model import Training, model_for
 from knowledge.words import Cue, Words, compile_cue, stem
 
 WEIGHTS = {"strong": 3.0, "medium": 2.0, "weak": 1.0}
-CLASSIFIER_WEIGHT = 6.0
-"""How many cue points the classifier's certainty (probability 1) is worth."""
-OFF_TOPIC_CUES, OFF_TOPIC_CHANCE = 4.0, 0.001
-"""Text whose best theme has fewer cue points than this, and which the classifier gives at least this
-chance of being about no theme, is about no theme."""
+CLASSIFIER_WEIGHT, MODEL_WEIGHT = 2.0, 6.0
+"""How many cue points each classifier's certainty (probability 1) is worth: naive Bayes is sure of
+itself far more often than it is right, the theme model less so."""
+OFF_TOPIC_CUES, OFF_TOPIC_CHANCE, OFF_TOPIC_MODEL = 4.0, 0.001, 0.35
+"""Text whose best theme has fewer cue points than OFF_TOPIC_CUES is about no theme when naive Bayes
+gives it at least OFF_TOPIC_CHANCE, or the theme model at least OFF_TOPIC_MODEL, of being about none."""
 THEME_FLOOR = 1.0
-"""Points a theme needs before it is reported (one weak cue, or the classifier at one chance in six)."""
+"""Points a theme needs before it is reported (one weak cue, or the theme model at one chance in six)."""
 RELATIVE_FLOOR = 0.15
 FOUND_POINTS = 2.0
 """Points from which a theme counts as found in a text (for counting across cases), rather than
@@ -165,15 +170,22 @@ def found(score: float) -> bool:
     return score >= _scaled(FOUND_POINTS)
 
 
+def theme_training(kb) -> Training:
+    """What both classifiers learn from: the examples, and each learning point under its first theme."""
+    labelled = [(text, label) for label, texts in kb.examples.items() for text in texts]
+    labelled += [(lp.text, lp.themes[0]) for lp in kb.learning_points.values()]
+    return training(labelled, STOPWORDS)
+
+
 class Matcher:
     """Matches free text against one knowledge base. Build once; `match` is cheap."""
 
     def __init__(self, kb):
         self.kb = kb
         self.theme_cues = CueSet.of({t.id: t.vocabulary for t in kb.themes.values()})
-        labelled = [(text, label) for label, texts in kb.examples.items() for text in texts]
-        labelled += [(lp.text, lp.themes[0]) for lp in kb.learning_points.values()]
-        self.classifier = Classifier(labelled, STOPWORDS)
+        self.training = theme_training(kb)
+        self.classifier = Classifier(self.training, STOPWORDS)
+        self.model = model_for(self.training)
         self.route_cues = CueSet.of({s.id: s.vocabulary for s in kb.escalation.situations})
         self._lp_stems = {lp.id: _content_stems(Words.of(f"{lp.text} {lp.question}"))
                           for lp in kb.learning_points.values()}
@@ -203,10 +215,13 @@ class Matcher:
     def _themes(self, words: Words) -> tuple[ThemeHit, ...]:
         cues = self.theme_cues.score(words)
         chances, found = self.classifier.posterior(words)
+        model = self.model.posterior(found)
         best_cue = max((points for points, _ in cues.values()), default=0.0)
-        if best_cue < OFF_TOPIC_CUES and (not chances or chances.get(NONE, 0.0) >= OFF_TOPIC_CHANCE):
+        if best_cue < OFF_TOPIC_CUES and (not chances or chances.get(NONE, 0.0) >= OFF_TOPIC_CHANCE
+                                          or model.get(NONE, 0.0) >= OFF_TOPIC_MODEL):
             return ()
-        points = {t: cues.get(t, (0.0, ()))[0] + CLASSIFIER_WEIGHT * chances.get(t, 0.0) for t in self.kb.themes}
+        points = {t: cues.get(t, (0.0, ()))[0] + CLASSIFIER_WEIGHT * chances.get(t, 0.0)
+                  + MODEL_WEIGHT * model.get(t, 0.0) for t in self.kb.themes}
         best = max(points.values())
         ranked = sorted((t for t in points if points[t] >= THEME_FLOOR and points[t] >= RELATIVE_FLOOR * best),
                         key=lambda t: (-points[t], t))[:THEMES_SHOWN]

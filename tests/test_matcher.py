@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from knowledge.classifier import training
 from knowledge.evaluation import evaluate, read_labelled
+from knowledge.matcher import STOPWORDS, theme_training
+from knowledge.theme_model import ThemeModel, Training, model_for, shipped_is_current
 from knowledge.words import Words
 
 LABELLED = Path(__file__).parent / "data" / "themes_labelled.jsonl"
@@ -100,7 +103,8 @@ def test_hold_out_figures_do_not_fall(kb, name):
     """Regression guards only: the hold-outs are never tuned on, so a fall here means a change made
     the matcher worse at wording it has not seen."""
     result = evaluate(kb.matcher, read_labelled(LABELLED.parent / name))
-    assert result.top1_accuracy >= 0.85 and result.top3_accuracy >= 0.92, result.as_text()
+    assert result.top1_accuracy >= 0.85 and result.top3_accuracy >= 0.94, result.as_text()
+    assert result.none_accuracy >= 0.85, result.as_text()
 
 
 def test_eval_command_prints_the_figures(capsys):
@@ -109,4 +113,40 @@ def test_eval_command_prints_the_figures(capsys):
     assert "top-1 theme accuracy" in out and "precision" in out and "ms" in out
 
 
-FLOOR = {"top1": 0.85, "top3": 0.92, "none": 0.78}
+FLOOR = {"top1": 0.88, "top3": 0.94, "none": 0.83}
+
+
+def test_the_shipped_theme_model_was_trained_on_the_current_examples(kb):
+    """Editing the examples or learning points without `reflectbot knowledge train` fails here."""
+    assert kb.matcher.model.fingerprint == theme_training(kb).fingerprint()
+    assert shipped_is_current(theme_training(kb))
+
+
+def _small_training(kb, drop: int = 0) -> Training:
+    """A few examples of three labels: quick to train on."""
+    labelled = [(text, label) for label in ("neglect", "exploitation", "none")
+                for text in kb.examples[label][drop:drop + 25]]
+    return training(labelled, STOPWORDS)
+
+
+def test_training_is_repeatable_and_a_saved_model_reads_back_the_same(kb, tmp_path):
+    first, again = ThemeModel.train(_small_training(kb)), ThemeModel.train(_small_training(kb))
+    assert (first.weights == again.weights).all() and first.fingerprint == again.fingerprint
+    first.save(tmp_path / "model.npz")
+    read = ThemeModel.read(tmp_path / "model.npz")
+    found = {"go_miss", "miss", "phone"} & set(read.vocabulary)
+    assert found and read.posterior(found) == first.posterior(found)
+    assert max(read.posterior(found), key=read.posterior(found).get) == "exploitation"
+
+
+def test_a_model_trained_on_other_examples_is_not_used(kb, tmp_path, caplog):
+    """A stale shipped file (the examples changed since it was trained) is replaced by one trained
+    now, and the log says so without quoting any text."""
+    ThemeModel.train(_small_training(kb, drop=5)).save(tmp_path / "model.npz")
+    current = _small_training(kb)
+    assert not shipped_is_current(current, tmp_path / "model.npz")
+    with caplog.at_level("WARNING"):
+        model = model_for(current, tmp_path / "model.npz")
+    assert model.fingerprint == current.fingerprint()
+    assert "reflectbot knowledge train" in caplog.text and kb.examples["neglect"][0] not in caplog.text
+    assert model_for(current, tmp_path / "missing.npz").fingerprint == current.fingerprint()

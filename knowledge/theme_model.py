@@ -1,0 +1,136 @@
+"""The theme model: a multinomial logistic regression over the same words and word pairs as the
+naive Bayes classifier, learnt from the same examples, and shipped trained.
+
+Naive Bayes treats every word as independent evidence, so a long sentence full of ordinary review
+language pulls it hard towards whichever theme uses those words most. The regression weighs each
+word by how well it tells the themes apart, given all the others, which is what long sentences with
+several concerns in them need. The matcher adds both (knowledge/matcher.py).
+
+Training takes about a second, too long to do at every start, so the weights ship in
+knowledge/trained/themes.npz with a fingerprint of what they were learnt from: the settings below and
+every training text's label and features. `reflectbot knowledge train` writes the file;
+`reflectbot knowledge check` says when it is out of date; and a knowledge base whose examples no
+longer match the shipped file trains its own model in memory, so matching is never done with stale
+weights. Training is deterministic: the same examples give the same weights.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MODEL_FILE = Path(__file__).parent / "trained" / "themes.npz"
+SETTINGS = {"l2": 3e-5, "epochs": 60, "step": 0.05, "length_power": 0.5, "version": 1}
+"""How the model is trained; changing any of them changes the fingerprint."""
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Training:
+    """What the classifiers learn from: each text as its label and its features."""
+
+    documents: tuple[tuple[str, frozenset[str]], ...]
+    vocabulary: frozenset[str]
+
+    @property
+    def labels(self) -> list[str]:
+        return sorted({label for label, _ in self.documents})
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(json.dumps(SETTINGS, sort_keys=True).encode())
+        for label, found in self.documents:
+            digest.update(label.encode())
+            digest.update(b"\x00")
+            digest.update("\x01".join(sorted(found & self.vocabulary)).encode())
+            digest.update(b"\x02")
+        return digest.hexdigest()
+
+
+class ThemeModel:
+    """Weights per (feature, label); `posterior` gives each label's probability for a text."""
+
+    def __init__(self, vocabulary: list[str], labels: list[str], weights: np.ndarray, bias: np.ndarray,
+                 fingerprint: str):
+        self.vocabulary, self.labels, self.fingerprint = vocabulary, labels, fingerprint
+        self.weights, self.bias = weights, bias
+        self.index = {feature: i for i, feature in enumerate(vocabulary)}
+
+    def posterior(self, found: set[str]) -> dict[str, float]:
+        """Probability of each label given a text's features (empty when none is known)."""
+        ids = [self.index[f] for f in found if f in self.index]
+        if not ids:
+            return {}
+        z = self.weights[ids].sum(axis=0) * len(ids) ** -SETTINGS["length_power"] + self.bias
+        p = np.exp(z - z.max())
+        return dict(zip(self.labels, (p / p.sum()).tolist()))
+
+    @classmethod
+    def train(cls, training: Training) -> "ThemeModel":
+        """Full-batch Adam on the cross-entropy with an L2 penalty, from zero weights."""
+        vocabulary, labels = sorted(training.vocabulary), training.labels
+        index, label_index = {f: i for i, f in enumerate(vocabulary)}, {l: i for i, l in enumerate(labels)}
+        rows = [(label_index[label], [index[f] for f in found if f in index])
+                for label, found in training.documents]
+        rows = [(y, ids) for y, ids in rows if ids]
+        lengths = np.array([len(ids) for _, ids in rows])
+        flat = np.concatenate([np.array(sorted(ids), dtype=np.int64) for _, ids in rows])
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        starts = np.r_[0, np.cumsum(lengths)[:-1]]
+        scale = (lengths ** -SETTINGS["length_power"])[:, None]
+        truth = np.eye(len(labels))[[y for y, _ in rows]]
+        weights, bias = np.zeros((len(vocabulary), len(labels))), np.zeros(len(labels))
+        moments = [(np.zeros_like(weights), np.zeros_like(weights)), (np.zeros_like(bias), np.zeros_like(bias))]
+        for epoch in range(1, SETTINGS["epochs"] + 1):
+            z = np.add.reduceat(weights[flat], starts) * scale + bias
+            p = np.exp(z - z.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            error = (p - truth) / len(rows)
+            spread = (error * scale)[owner]
+            grad_w = np.stack([np.bincount(flat, weights=spread[:, k], minlength=len(vocabulary))
+                               for k in range(len(labels))], axis=1) + SETTINGS["l2"] * weights
+            for param, grad, (m, v) in ((weights, grad_w, moments[0]), (bias, error.sum(axis=0), moments[1])):
+                m *= 0.9
+                m += 0.1 * grad
+                v *= 0.999
+                v += 0.001 * grad * grad
+                param -= SETTINGS["step"] * (m / (1 - 0.9 ** epoch)) / (np.sqrt(v / (1 - 0.999 ** epoch)) + 1e-8)
+        return cls(vocabulary, labels, weights.astype(np.float32), bias.astype(np.float32),
+                   training.fingerprint())
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or MODEL_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            np.savez_compressed(handle, vocabulary=np.array(self.vocabulary), labels=np.array(self.labels),
+                                weights=self.weights, bias=self.bias, fingerprint=np.array(self.fingerprint))
+
+    @classmethod
+    def read(cls, path: Path | None = None) -> "ThemeModel | None":
+        """The model in `path` (the shipped one by default), or None when there is none or it cannot be read."""
+        try:
+            with np.load(path or MODEL_FILE, allow_pickle=False) as data:
+                return cls(data["vocabulary"].tolist(), data["labels"].tolist(), data["weights"],
+                           data["bias"], str(data["fingerprint"]))
+        except (OSError, KeyError, ValueError):
+            return None
+
+
+def shipped_is_current(training: Training, path: Path | None = None) -> bool:
+    model = ThemeModel.read(path)
+    return model is not None and model.fingerprint == training.fingerprint()
+
+
+def model_for(training: Training, path: Path | None = None) -> ThemeModel:
+    """The shipped model when it was learnt from exactly this training; otherwise one trained now."""
+    model = ThemeModel.read(path)
+    if model is not None and model.fingerprint == training.fingerprint():
+        return model
+    log.warning("the shipped theme model (%s) is %s; training one now, which takes about a second. "
+                "Run `reflectbot knowledge train` to ship an up-to-date one.",
+                (path or MODEL_FILE).name, "out of date with the examples" if model is not None else "missing")
+    return ThemeModel.train(training)
