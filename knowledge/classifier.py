@@ -8,6 +8,7 @@ The theme model (knowledge/theme_model.py) learns from the same `Training`.
 """
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 
@@ -52,6 +53,7 @@ class Classifier:
         self.unseen = {label: self._weight(label, "") for label in self.labels}
         self.extra = {f: {label: self._weight(label, f) - self.unseen[label]
                           for label in self.labels if self.counts[label][f]} for f in self.vocabulary}
+        self._leaders: dict[str, tuple[str, float, float]] = {}  # filled as features are met
 
     def _weight(self, label: str, feature: str) -> float:
         return math.log((self.counts[label][feature] + SMOOTHING) / (self.documents[label] + 2 * SMOOTHING))
@@ -69,13 +71,20 @@ class Classifier:
         total = sum(math.exp(v - top) for v in scores.values())
         return {label: math.exp(v - top) / total for label, v in scores.items()}, found
 
+    def _leading(self, feature: str) -> tuple[str, float, float]:
+        """The label a feature weighs most for, that weight, and the next label's."""
+        if (leaders := self._leaders.get(feature)) is None:
+            extra = self.extra[feature]
+            first, second = heapq.nlargest(2, ((self.unseen[l] + extra.get(l, 0.0), l) for l in self.labels))
+            leaders = self._leaders[feature] = (first[1], first[0], second[0])
+        return leaders
+
     def evidence(self, label: str, found: set[str], limit: int = 3) -> list[str]:
         """The features found that speak most for `label` against the others."""
-        others = [l for l in self.labels if l != label]
         lifts = {}
         for feature in found:
-            extra = self.extra[feature]
-            lifts[feature] = extra.get(label, 0.0) + self.unseen[label] - max(
-                self.unseen[o] + extra.get(o, 0.0) for o in others)
+            leader, top, runner_up = self._leading(feature)
+            mine = self.unseen[label] + self.extra[feature].get(label, 0.0)
+            lifts[feature] = mine - (runner_up if leader == label else top)
         best = sorted(found, key=lifts.__getitem__, reverse=True)[:limit]
         return [f.replace("_", " ") for f in best if lifts[f] > 0]
