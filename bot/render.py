@@ -11,7 +11,7 @@ def match_as_text(kb, match: Match) -> str:
     if match.themes:
         lines.append("Themes")
         for rank, hit in enumerate(match.themes, 1):
-            words = ", ".join(f'"{w}"' for w in hit.why[:4])
+            words = ", ".join(f'"{w}"' for w in hit.why[:4]) or "the wording as a whole"
             lines.append(f"  {rank}. {kb.themes[hit.id].name} ({hit.score:.2f}), from {words}")
     if match.learning_points:
         lines += ["", "Learning from local audits"]

@@ -227,7 +227,8 @@ class Matcher:
                         key=lambda t: (-points[t], t))[:THEMES_SHOWN]
         hits = []
         for theme in ranked:
-            why = cues.get(theme, (0.0, ()))[1] or self._said(words, self.classifier.evidence(theme, found))
+            why = (cues.get(theme, (0.0, ()))[1] or self._said(words, self.classifier.evidence(theme, found))
+                   or self._said(words, self.model.evidence(theme, found)))
             hits.append(ThemeHit(theme, _scaled(points[theme]), round(points[theme], 3), tuple(why)))
         return tuple(hits)
 

@@ -69,6 +69,20 @@ class ThemeModel:
         p = np.exp(z - z.max())
         return dict(zip(self.labels, (p / p.sum()).tolist()))
 
+    def evidence(self, label: str, found: set[str], limit: int = 3) -> list[str]:
+        """The features found that weigh most for `label` compared with the other labels on average
+        (positive lifts only)."""
+        if label not in self.labels:
+            return []
+        k = self.labels.index(label)
+        lifts = {}
+        for feature in found:
+            if (i := self.index.get(feature)) is not None:
+                row = self.weights[i]
+                lifts[feature] = float(row[k] - (row.sum() - row[k]) / (len(row) - 1))
+        best = sorted(lifts, key=lifts.__getitem__, reverse=True)[:limit]
+        return [f.replace("_", " ") for f in best if lifts[f] > 0]
+
     @classmethod
     def train(cls, training: Training) -> "ThemeModel":
         """Full-batch Adam on the cross-entropy with an L2 penalty, from zero weights."""

@@ -150,3 +150,11 @@ def test_a_model_trained_on_other_examples_is_not_used(kb, tmp_path, caplog):
     assert model.fingerprint == current.fingerprint()
     assert "reflectbot knowledge train" in caplog.text and kb.examples["neglect"][0] not in caplog.text
     assert model_for(current, tmp_path / "missing.npz").fingerprint == current.fingerprint()
+
+
+def test_every_theme_reported_says_which_words_led_to_it(kb):
+    for row in read_labelled(LABELLED):
+        said = f' {" ".join(Words.of(row["text"]).raw)} '
+        for hit in kb.matcher.match(row["text"]).themes:
+            assert hit.why, (hit.id, row["themes"])
+            assert all(f" {words} " in said for words in hit.why), (hit.id, hit.why)
