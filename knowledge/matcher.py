@@ -27,14 +27,14 @@ from knowledge.theme_model import Training, model_for
 from knowledge.words import Cue, Words, compile_cue, stem
 
 WEIGHTS = {"strong": 3.0, "medium": 2.0, "weak": 1.0}
-CLASSIFIER_WEIGHT, MODEL_WEIGHT = 2.0, 6.0
+CLASSIFIER_WEIGHT, MODEL_WEIGHT = 2.0, 10.0
 """How many cue points each classifier's certainty (probability 1) is worth: naive Bayes is sure of
 itself far more often than it is right, the theme model less so."""
-OFF_TOPIC_CUES, OFF_TOPIC_CHANCE, OFF_TOPIC_MODEL = 4.0, 0.001, 0.35
+OFF_TOPIC_CUES, OFF_TOPIC_CHANCE, OFF_TOPIC_MODEL = 4.0, 0.001, 0.25
 """Text whose best theme has fewer cue points than OFF_TOPIC_CUES is about no theme when naive Bayes
 gives it at least OFF_TOPIC_CHANCE, or the theme model at least OFF_TOPIC_MODEL, of being about none."""
 THEME_FLOOR = 1.0
-"""Points a theme needs before it is reported (one weak cue, or the theme model at one chance in six)."""
+"""Points a theme needs before it is reported (one weak cue, or the theme model at one chance in ten)."""
 RELATIVE_FLOOR = 0.15
 FOUND_POINTS = 2.0
 """Points from which a theme counts as found in a text (for counting across cases), rather than
