@@ -11,7 +11,9 @@ Each line has `text` and `themes`: a list of theme ids, primary first, or `["non
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ class Evaluation:
     top3: int = 0
     none_rows: int = 0
     none_right: int = 0
+    unthemed: int = 0
     seconds: float = 0.0
     true_pos: Counter = field(default_factory=Counter)
     predicted: Counter = field(default_factory=Counter)
@@ -63,7 +66,7 @@ class Evaluation:
         return {
             "rows": self.rows, "themed_rows": self.themed, "none_rows": self.none_rows,
             "top1": round(self.top1_accuracy, 4), "top3": round(self.top3_accuracy, 4),
-            "none_given_no_theme": round(self.none_accuracy, 4),
+            "none_given_no_theme": round(self.none_accuracy, 4), "themed_given_no_theme": self.unthemed,
             "mean_ms_per_text": round(self.mean_ms, 3),
             "per_theme": {t: {"precision": round(p, 3), "recall": round(r, 3), "rows": n}
                           for t, (p, r, n) in self.per_theme().items()},
@@ -77,6 +80,7 @@ class Evaluation:
             f"top-1 theme accuracy: {self.top1_accuracy:.1%} ({self.top1}/{self.themed})",
             f"top-3 theme accuracy: {self.top3_accuracy:.1%} ({self.top3}/{self.themed})",
             f"none rows given no theme: {self.none_accuracy:.1%} ({self.none_right}/{self.none_rows})",
+            f"themed rows given no theme: {self.unthemed}",
             f"mean time per text: {self.mean_ms:.3f} ms",
             "",
             f"{'theme':28} {'precision':>9} {'recall':>7} {'rows':>5}",
@@ -130,11 +134,28 @@ def evaluate(matcher, rows: list[dict]) -> Evaluation:
                 result.confusions[(NONE, first)] += 1
             continue
         result.themed += 1
+        result.unthemed += not ranked
         result.top1 += first in labels
         result.top3 += any(t in labels for t in ranked[:3])
         if first not in labels:
             result.confusions[(labels[0], first)] += 1
     return result
+
+
+def evaluate_learning_points(kb) -> Evaluation:
+    """The matcher, learnt without the learning points, ranking the themes of each of them.
+
+    The learning points are our close paraphrases of five real briefings, so this is the nearest
+    measure of real review prose that is ours to tune on (the labelled sets read more plainly)."""
+    from knowledge.matcher import Matcher
+
+    without = dataclasses.replace(kb, learning_points={}, _matcher=None)
+    logging.getLogger("knowledge.theme_model").disabled = True  # trained here on purpose, no warning
+    try:
+        matcher = Matcher(without)
+    finally:
+        logging.getLogger("knowledge.theme_model").disabled = False
+    return evaluate(matcher, [{"text": lp.text, "themes": list(lp.themes)} for lp in kb.learning_points.values()])
 
 
 @dataclass

@@ -7,7 +7,7 @@ import pytest
 
 from bot.cli import main
 from knowledge.classifier import training
-from knowledge.evaluation import evaluate, read_labelled
+from knowledge.evaluation import evaluate, evaluate_learning_points, read_labelled
 from knowledge.matcher import STOPWORDS, theme_training
 from knowledge.theme_model import ThemeModel, Training, model_for, shipped_is_current
 from knowledge.words import Words
@@ -158,3 +158,12 @@ def test_every_theme_reported_says_which_words_led_to_it(kb):
         for hit in kb.matcher.match(row["text"]).themes:
             assert hit.why, (hit.id, row["themes"])
             assert all(f" {words} " in said for words in hit.why), (hit.id, hit.why)
+
+
+def test_the_themes_of_the_learning_points_are_found_without_learning_from_them(kb):
+    """The learning points paraphrase real briefings; learnt from the examples alone, the matcher
+    must still rank one of each point's themes in its first three for most of them."""
+    result = evaluate_learning_points(kb)
+    assert result.themed == len(kb.learning_points)
+    assert result.top3_accuracy >= 0.75 and result.top1_accuracy >= 0.65, result.as_text()
+    assert kb.matcher.model.fingerprint == theme_training(kb).fingerprint()  # the shipped matcher is untouched
