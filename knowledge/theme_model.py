@@ -6,7 +6,7 @@ language pulls it hard towards whichever theme uses those words most. The regres
 word by how well it tells the themes apart, given all the others, which is what long sentences with
 several concerns in them need. The matcher adds both (knowledge/matcher.py).
 
-Training takes about a second, too long to do at every start, so the weights ship in
+Training takes a second or two, too long to do at every start, so the weights ship in
 knowledge/trained/themes.npz with a fingerprint of what they were learnt from: the settings below and
 every training text's label and features. `reflectbot knowledge train` writes the file;
 `reflectbot knowledge check` says when it is out of date; and a knowledge base whose examples no
@@ -144,7 +144,7 @@ def model_for(training: Training, path: Path | None = None) -> ThemeModel:
     model = ThemeModel.read(path)
     if model is not None and model.fingerprint == training.fingerprint():
         return model
-    log.warning("the shipped theme model (%s) is %s; training one now, which takes about a second. "
+    log.warning("the shipped theme model (%s) is %s; training one now, which takes a second or two. "
                 "Run `reflectbot knowledge train` to ship an up-to-date one.",
                 (path or MODEL_FILE).name, "out of date with the examples" if model is not None else "missing")
     return ThemeModel.train(training)
