@@ -85,6 +85,8 @@ class Evaluation:
             "",
             f"{'theme':28} {'precision':>9} {'recall':>7} {'rows':>5}",
         ]
+        if not self.none_rows:
+            del lines[3]
         for theme, (p, r, n) in self.per_theme().items():
             lines.append(f"{theme:28} {p:9.2f} {r:7.2f} {n:5d}")
         if self.confusions:

@@ -9,7 +9,7 @@ Three kinds of evidence, all from the content files:
   which weighs each word by how well it tells the themes apart and so copes better with long
   sentences that mention several things.
 A theme's points are its cue points plus each classifier's probability times its weight. Text with
-no strong cue that either classifier finds plausibly off-topic gets no theme at all. Learning points
+no strong cue that the theme model finds plausibly off-topic gets no theme at all. Learning points
 are ranked by the themes they share with the text and the words they have in common with it. Every
 result says which of the practitioner's words led to it.
 """
@@ -30,9 +30,11 @@ WEIGHTS = {"strong": 3.0, "medium": 2.0, "weak": 1.0}
 CLASSIFIER_WEIGHT, MODEL_WEIGHT = 2.0, 10.0
 """How many cue points each classifier's certainty (probability 1) is worth: naive Bayes is sure of
 itself far more often than it is right, the theme model less so."""
-OFF_TOPIC_CUES, OFF_TOPIC_CHANCE, OFF_TOPIC_MODEL = 4.0, 0.001, 0.25
-"""Text whose best theme has fewer cue points than OFF_TOPIC_CUES is about no theme when naive Bayes
-gives it at least OFF_TOPIC_CHANCE, or the theme model at least OFF_TOPIC_MODEL, of being about none."""
+OFF_TOPIC_CUES, OFF_TOPIC_CHANCE = 4.0, 0.25
+"""Text whose best theme has fewer cue points than OFF_TOPIC_CUES is about no theme when the theme
+model gives it at least OFF_TOPIC_CHANCE of being about none, or no word of it is known to either
+classifier. (Naive Bayes is too sure of itself to judge this: asked too, it turned away sentences
+about a theme that merely read like background.)"""
 THEME_FLOOR = 1.0
 """Points a theme needs before it is reported (one weak cue, or the theme model at one chance in ten)."""
 RELATIVE_FLOOR = 0.15
@@ -217,8 +219,7 @@ class Matcher:
         chances, found = self.classifier.posterior(words)
         model = self.model.posterior(found)
         best_cue = max((points for points, _ in cues.values()), default=0.0)
-        if best_cue < OFF_TOPIC_CUES and (not chances or chances.get(NONE, 0.0) >= OFF_TOPIC_CHANCE
-                                          or model.get(NONE, 0.0) >= OFF_TOPIC_MODEL):
+        if best_cue < OFF_TOPIC_CUES and (not model or model.get(NONE, 0.0) >= OFF_TOPIC_CHANCE):
             return ()
         points = {t: cues.get(t, (0.0, ()))[0] + CLASSIFIER_WEIGHT * chances.get(t, 0.0)
                   + MODEL_WEIGHT * model.get(t, 0.0) for t in self.kb.themes}

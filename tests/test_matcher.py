@@ -165,5 +165,5 @@ def test_the_themes_of_the_learning_points_are_found_without_learning_from_them(
     must still rank one of each point's themes in its first three for most of them."""
     result = evaluate_learning_points(kb)
     assert result.themed == len(kb.learning_points)
-    assert result.top3_accuracy >= 0.75 and result.top1_accuracy >= 0.65, result.as_text()
+    assert result.top3_accuracy >= 0.78 and result.top1_accuracy >= 0.68, result.as_text()
     assert kb.matcher.model.fingerprint == theme_training(kb).fingerprint()  # the shipped matcher is untouched
