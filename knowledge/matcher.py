@@ -30,7 +30,7 @@ WEIGHTS = {"strong": 3.0, "medium": 2.0, "weak": 1.0}
 CLASSIFIER_WEIGHT, MODEL_WEIGHT = 2.0, 10.0
 """How many cue points each classifier's certainty (probability 1) is worth: naive Bayes is sure of
 itself far more often than it is right, the theme model less so."""
-OFF_TOPIC_CUES, OFF_TOPIC_CHANCE = 4.0, 0.25
+OFF_TOPIC_CUES, OFF_TOPIC_CHANCE = 4.0, 0.23
 """Text whose best theme has fewer cue points than OFF_TOPIC_CUES is about no theme when the theme
 model gives it at least OFF_TOPIC_CHANCE of being about none, or no word of it is known to either
 classifier. (Naive Bayes is too sure of itself to judge this: asked too, it turned away sentences

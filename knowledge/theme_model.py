@@ -113,23 +113,26 @@ class ThemeModel:
                 v *= 0.999
                 v += 0.001 * grad * grad
                 param -= SETTINGS["step"] * (m / (1 - 0.9 ** epoch)) / (np.sqrt(v / (1 - 0.999 ** epoch)) + 1e-8)
-        return cls(vocabulary, labels, weights.astype(np.float32), bias.astype(np.float32),
-                   training.fingerprint())
+        # Kept to half precision, as shipped (half the file; the rankings do not change).
+        return cls(vocabulary, labels, weights.astype(np.float16).astype(np.float32),
+                   bias.astype(np.float16).astype(np.float32), training.fingerprint())
 
     def save(self, path: Path | None = None) -> None:
         path = path or MODEL_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
             np.savez_compressed(handle, vocabulary=np.array(self.vocabulary), labels=np.array(self.labels),
-                                weights=self.weights, bias=self.bias, fingerprint=np.array(self.fingerprint))
+                                weights=self.weights.astype(np.float16), bias=self.bias.astype(np.float16),
+                                fingerprint=np.array(self.fingerprint))
 
     @classmethod
     def read(cls, path: Path | None = None) -> "ThemeModel | None":
         """The model in `path` (the shipped one by default), or None when there is none or it cannot be read."""
         try:
             with np.load(path or MODEL_FILE, allow_pickle=False) as data:
-                return cls(data["vocabulary"].tolist(), data["labels"].tolist(), data["weights"],
-                           data["bias"], str(data["fingerprint"]))
+                return cls(data["vocabulary"].tolist(), data["labels"].tolist(),
+                           data["weights"].astype(np.float32), data["bias"].astype(np.float32),
+                           str(data["fingerprint"]))
         except (OSError, KeyError, ValueError):
             return None
 
