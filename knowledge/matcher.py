@@ -239,7 +239,7 @@ class Matcher:
         said = []
         for feature in features:
             stems = feature.split()
-            for i in range(len(words) - len(stems) + 1):
+            for i in words.positions.get(stems[0], ()):
                 if list(words.stems[i:i + len(stems)]) == stems:
                     said.append(" ".join(words.raw[i:i + len(stems)]))
                     break
