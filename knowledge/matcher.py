@@ -203,10 +203,10 @@ class Matcher:
         for lp_id, stems in self._lp_stems.items():
             for s in stems:
                 self._lps_by_stem[s].append(lp_id)
-        self._lps_by_theme: dict[str, list] = defaultdict(list)  # (point, 1 for its first theme, else 0.7)
+        self._lps_by_theme: dict[str, list] = defaultdict(list)  # (point id, 1 for its first theme, else 0.7)
         for lp in kb.learning_points.values():
             for k, theme in enumerate(dict.fromkeys(lp.themes)):
-                self._lps_by_theme[theme].append((lp, 1.0 if k == 0 else 0.7))
+                self._lps_by_theme[theme].append((lp.id, 1.0 if k == 0 else 0.7))
 
     def match(self, text: str) -> Match:
         words = Words.of(text)
@@ -267,16 +267,18 @@ class Matcher:
         theme_part: dict[str, float] = {}
         credited: dict[str, str] = {}  # each learning point is credited to the best-ranked theme it has
         for theme, share in weight.items():
-            for lp, factor in self._lps_by_theme.get(theme, ()):
+            for lp_id, factor in self._lps_by_theme.get(theme, ()):
                 part = share * factor
-                if lp.id not in credited:
-                    credited[lp.id], theme_part[lp.id] = theme, part
-                elif part > theme_part[lp.id]:
-                    theme_part[lp.id] = part
-        best = [(part + in_common.get(lp_id, 0.0) / (text_norm * self._lp_norm[lp_id]),
-                 self.kb.learning_points[lp_id], credited[lp_id]) for lp_id, part in theme_part.items()]
+                if lp_id not in credited:
+                    credited[lp_id], theme_part[lp_id] = theme, part
+                elif part > theme_part[lp_id]:
+                    theme_part[lp_id] = part
+        scale = 1.0 / text_norm
+        best = [(-(part + in_common.get(lp_id, 0.0) * scale / self._lp_norm[lp_id]), lp_id)
+                for lp_id, part in theme_part.items()]
         hits = []
-        for score, lp, theme in heapq.nsmallest(LEARNING_POINTS_SHOWN, best, key=lambda x: (-x[0], x[1].id)):
+        for negative, lp_id in heapq.nsmallest(LEARNING_POINTS_SHOWN, best):
+            lp, theme, score = self.kb.learning_points[lp_id], credited[lp_id], -negative
             shared = text_stems & self._lp_stems[lp.id]
             reason = f"{self.kb.themes[theme].name}: {', '.join(why_of[theme][:3])}"
             if shared:
