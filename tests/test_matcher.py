@@ -98,13 +98,13 @@ def test_eval_figures_on_the_projects_own_labelled_set_stay_above_the_floor(kb):
     assert result.none_accuracy >= FLOOR["none"], result.as_text()
 
 
-@pytest.mark.parametrize("name", ["themes_holdout.jsonl", "themes_holdout2.jsonl"])
+@pytest.mark.parametrize("name", ["themes_holdout.jsonl", "themes_holdout2.jsonl", "themes_published.jsonl"])
 def test_hold_out_figures_do_not_fall(kb, name):
     """Regression guards only: the hold-outs are never tuned on, so a fall here means a change made
     the matcher worse at wording it has not seen."""
     result = evaluate(kb.matcher, read_labelled(LABELLED.parent / name))
     assert result.top1_accuracy >= 0.85 and result.top3_accuracy >= 0.94, result.as_text()
-    assert result.none_accuracy >= 0.85, result.as_text()
+    assert result.none_accuracy >= (0.65 if name == "themes_published.jsonl" else 0.85), result.as_text()
 
 
 def test_eval_command_prints_the_figures(capsys):
