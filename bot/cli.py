@@ -133,15 +133,15 @@ def _stale_model(kb) -> list:
 
 def cmd_knowledge_train(args) -> int:
     from knowledge.matcher import theme_training
-    from knowledge.theme_model import MODEL_FILE, ThemeModel
+    from knowledge.theme_model import MODEL_FILE, Trained
 
     kb = _knowledge()
     training = theme_training(kb)
-    model = ThemeModel.train(training)
+    trained = Trained.learn(training)
     output = Path(args.output) if args.output else MODEL_FILE
-    model.save(output)
-    print(f"Trained the theme model on {len(training.documents)} texts ({len(model.vocabulary)} features, "
-          f"{len(model.labels)} labels) and wrote {output}.")
+    trained.save(output)
+    print(f"Trained both classifiers on {len(training.labelled)} texts ({len(training.vocabulary)} features, "
+          f"{len(training.labels)} labels) and wrote {output}.")
     return 0
 
 
@@ -404,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--content", help="another knowledge content folder to check")
     check.add_argument("--dialogues", help="another dialogue scripts folder to check")
     check.set_defaults(run=cmd_knowledge_check)
-    train = knowledge_commands.add_parser("train", help="train the theme model on the examples and ship it")
+    train = knowledge_commands.add_parser("train", help="train the classifiers on the examples and ship them")
     train.add_argument("-o", "--output", help="file to write (default: the one the matcher loads)")
     train.set_defaults(run=cmd_knowledge_train)
     return parser

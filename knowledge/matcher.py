@@ -21,9 +21,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from knowledge.classifier import NONE, Classifier, training
+from knowledge.classifier import NONE
 from knowledge.schema import Vocabulary
-from knowledge.theme_model import Training, model_for
+from knowledge.theme_model import trained_for
+from knowledge.training import Training
 from knowledge.words import Cue, Words, compile_cue, stem
 
 WEIGHTS = {"strong": 3.0, "medium": 2.0, "weak": 1.0}
@@ -176,7 +177,7 @@ def theme_training(kb) -> Training:
     """What both classifiers learn from: the examples, and each learning point under its first theme."""
     labelled = [(text, label) for label, texts in kb.examples.items() for text in texts]
     labelled += [(lp.text, lp.themes[0]) for lp in kb.learning_points.values()]
-    return training(labelled, STOPWORDS)
+    return Training(tuple(labelled), STOPWORDS)
 
 
 class Matcher:
@@ -185,9 +186,8 @@ class Matcher:
     def __init__(self, kb):
         self.kb = kb
         self.theme_cues = CueSet.of({t.id: t.vocabulary for t in kb.themes.values()})
-        self.training = theme_training(kb)
-        self.classifier = Classifier(self.training, STOPWORDS)
-        self.model = model_for(self.training)
+        trained = trained_for(theme_training(kb))
+        self.classifier, self.model, self.fingerprint = trained.classifier, trained.model, trained.fingerprint
         self.route_cues = CueSet.of({s.id: s.vocabulary for s in kb.escalation.situations})
         self._lp_stems = {lp.id: _content_stems(Words.of(f"{lp.text} {lp.question}"))
                           for lp in kb.learning_points.values()}

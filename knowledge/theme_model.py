@@ -1,62 +1,45 @@
 """The theme model: a multinomial logistic regression over the same words and word pairs as the
-naive Bayes classifier, learnt from the same examples, and shipped trained.
+naive Bayes classifier, learnt from the same examples; and how both ship trained.
 
 Naive Bayes treats every word as independent evidence, so a long sentence full of ordinary review
 language pulls it hard towards whichever theme uses those words most. The regression weighs each
 word by how well it tells the themes apart, given all the others, which is what long sentences with
 several concerns in them need. The matcher adds both (knowledge/matcher.py).
 
-Training takes a second or two, too long to do at every start, so the weights ship in
-knowledge/trained/themes.npz with a fingerprint of what they were learnt from: the settings below and
-every training text's label and features. `reflectbot knowledge train` writes the file;
-`reflectbot knowledge check` says when it is out of date; and a knowledge base whose examples no
-longer match the shipped file trains its own model in memory, so matching is never done with stale
-weights. Training is deterministic: the same examples give the same weights.
+Reading the 8,000 training texts takes most of a second and training the regression a second or two,
+so both classifiers ship in knowledge/trained/themes.npz with the fingerprint of what they were
+learnt from (knowledge/training.py). `reflectbot knowledge train` writes the file; `reflectbot
+knowledge check` says when it is out of date; and a matcher whose examples no longer match the file
+learns its own classifiers in memory, so matching is never done with stale weights. Training is
+deterministic: the same examples give the same weights.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from knowledge.classifier import Classifier
+from knowledge.training import Training
+
 MODEL_FILE = Path(__file__).parent / "trained" / "themes.npz"
-SETTINGS = {"l2": 3e-5, "epochs": 60, "step": 0.05, "length_power": 0.5, "version": 1}
+SETTINGS = {"l2": 3e-5, "epochs": 60, "step": 0.05, "length_power": 0.5, "version": 2}
 """How the model is trained; changing any of them changes the fingerprint."""
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Training:
-    """What the classifiers learn from: each text as its label and its features."""
-
-    documents: tuple[tuple[str, frozenset[str]], ...]
-    vocabulary: frozenset[str]
-
-    @property
-    def labels(self) -> list[str]:
-        return sorted({label for label, _ in self.documents})
-
-    def fingerprint(self) -> str:
-        digest = hashlib.sha256(json.dumps(SETTINGS, sort_keys=True).encode())
-        for label, found in self.documents:
-            digest.update(label.encode())
-            digest.update(b"\x00")
-            digest.update("\x01".join(sorted(found & self.vocabulary)).encode())
-            digest.update(b"\x02")
-        return digest.hexdigest()
+def fingerprint(training: Training) -> str:
+    return training.fingerprint(SETTINGS)
 
 
 class ThemeModel:
     """Weights per (feature, label); `posterior` gives each label's probability for a text."""
 
-    def __init__(self, vocabulary: list[str], labels: list[str], weights: np.ndarray, bias: np.ndarray,
-                 fingerprint: str):
-        self.vocabulary, self.labels, self.fingerprint = vocabulary, labels, fingerprint
+    def __init__(self, vocabulary: list[str], labels: list[str], weights: np.ndarray, bias: np.ndarray):
+        self.vocabulary, self.labels = vocabulary, labels
         self.weights, self.bias = weights, bias
         self.index = {feature: i for i, feature in enumerate(vocabulary)}
 
@@ -86,7 +69,7 @@ class ThemeModel:
     @classmethod
     def train(cls, training: Training) -> "ThemeModel":
         """Full-batch Adam on the cross-entropy with an L2 penalty, from zero weights."""
-        vocabulary, labels = sorted(training.vocabulary), training.labels
+        vocabulary, labels = training.vocabulary, training.labels
         index, label_index = {f: i for i, f in enumerate(vocabulary)}, {l: i for i, l in enumerate(labels)}
         rows = [(label_index[label], [index[f] for f in found if f in index])
                 for label, found in training.documents]
@@ -115,39 +98,65 @@ class ThemeModel:
                 param -= SETTINGS["step"] * (m / (1 - 0.9 ** epoch)) / (np.sqrt(v / (1 - 0.999 ** epoch)) + 1e-8)
         # Kept to half precision, as shipped (half the file; the rankings do not change).
         return cls(vocabulary, labels, weights.astype(np.float16).astype(np.float32),
-                   bias.astype(np.float16).astype(np.float32), training.fingerprint())
+                   bias.astype(np.float16).astype(np.float32))
+
+
+
+@dataclass(frozen=True)
+class Trained:
+    """Both classifiers, learnt from one training, and its fingerprint."""
+
+    classifier: Classifier
+    model: ThemeModel
+    fingerprint: str
+
+    @classmethod
+    def learn(cls, training: Training) -> "Trained":
+        return cls(Classifier.learn(training), ThemeModel.train(training), fingerprint(training))
 
     def save(self, path: Path | None = None) -> None:
         path = path or MODEL_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as handle:
-            np.savez_compressed(handle, vocabulary=np.array(self.vocabulary), labels=np.array(self.labels),
-                                weights=self.weights.astype(np.float16), bias=self.bias.astype(np.float16),
-                                fingerprint=np.array(self.fingerprint))
+            np.savez_compressed(handle, fingerprint=np.array(self.fingerprint),
+                                vocabulary=np.array(self.model.vocabulary), labels=np.array(self.model.labels),
+                                weights=self.model.weights.astype(np.float16), bias=self.model.bias.astype(np.float16),
+                                documents=self.classifier.documents, counts=self.classifier.counts,
+                                stopwords=np.array(sorted(self.classifier.stopwords)))
 
     @classmethod
-    def read(cls, path: Path | None = None) -> "ThemeModel | None":
-        """The model in `path` (the shipped one by default), or None when there is none or it cannot be read."""
+    def read(cls, path: Path | None = None, expected: str | None = None) -> "Trained | None":
+        """The classifiers in `path` (the shipped file by default), or None when there is no readable
+        file, or when `expected` is given and the file was learnt from something else."""
         try:
             with np.load(path or MODEL_FILE, allow_pickle=False) as data:
-                return cls(data["vocabulary"].tolist(), data["labels"].tolist(),
-                           data["weights"].astype(np.float32), data["bias"].astype(np.float32),
-                           str(data["fingerprint"]))
+                found = str(data["fingerprint"])
+                if expected is not None and found != expected:
+                    return None
+                vocabulary, labels = data["vocabulary"].tolist(), data["labels"].tolist()
+                model = ThemeModel(vocabulary, labels, data["weights"].astype(np.float32),
+                                   data["bias"].astype(np.float32))
+                classifier = Classifier(vocabulary, labels, data["documents"], data["counts"],
+                                        frozenset(data["stopwords"].tolist()))
+                return cls(classifier, model, found)
         except (OSError, KeyError, ValueError):
             return None
 
 
 def shipped_is_current(training: Training, path: Path | None = None) -> bool:
-    model = ThemeModel.read(path)
-    return model is not None and model.fingerprint == training.fingerprint()
+    try:
+        with np.load(path or MODEL_FILE, allow_pickle=False) as data:
+            return str(data["fingerprint"]) == fingerprint(training)
+    except (OSError, KeyError, ValueError):
+        return False
 
 
-def model_for(training: Training, path: Path | None = None) -> ThemeModel:
-    """The shipped model when it was learnt from exactly this training; otherwise one trained now."""
-    model = ThemeModel.read(path)
-    if model is not None and model.fingerprint == training.fingerprint():
-        return model
-    log.warning("the shipped theme model (%s) is %s; training one now, which takes a second or two. "
-                "Run `reflectbot knowledge train` to ship an up-to-date one.",
-                (path or MODEL_FILE).name, "out of date with the examples" if model is not None else "missing")
-    return ThemeModel.train(training)
+def trained_for(training: Training, path: Path | None = None) -> Trained:
+    """The shipped classifiers when they were learnt from exactly this training; otherwise learnt now."""
+    shipped = Trained.read(path, expected=fingerprint(training))
+    if shipped is not None:
+        return shipped
+    log.warning("the shipped classifiers (%s) are missing or out of date with the examples; learning them "
+                "now, which takes a few seconds. Run `reflectbot knowledge train` to ship up-to-date ones.",
+                (path or MODEL_FILE).name)
+    return Trained.learn(training)

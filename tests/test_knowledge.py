@@ -152,11 +152,11 @@ def test_knowledge_check_passes_on_the_shipped_content(capsys):
 
 def test_knowledge_check_says_when_the_theme_model_is_out_of_date(kb, tmp_path, monkeypatch, capsys):
     from knowledge import theme_model
-    from knowledge.classifier import training
     from knowledge.matcher import STOPWORDS
+    from knowledge.training import Training
 
-    stale = theme_model.ThemeModel.train(training([(t, "neglect") for t in kb.examples["neglect"][:20]]
-                                                  + [(t, "none") for t in kb.examples["none"][:20]], STOPWORDS))
+    stale = theme_model.Trained.learn(Training(tuple([(t, "neglect") for t in kb.examples["neglect"][:20]]
+                                                     + [(t, "none") for t in kb.examples["none"][:20]]), STOPWORDS))
     stale.save(tmp_path / "themes.npz")
     monkeypatch.setattr(theme_model, "MODEL_FILE", tmp_path / "themes.npz")
     assert main(["knowledge", "check"]) == 1

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from knowledge.classifier import training
 from knowledge.evaluation import evaluate, evaluate_learning_points, read_labelled
 from knowledge.matcher import STOPWORDS, theme_training
-from knowledge.theme_model import ThemeModel, Training, model_for, shipped_is_current
+from knowledge.theme_model import Trained, fingerprint, shipped_is_current, trained_for
+from knowledge.training import Training
 from knowledge.words import Words
 
 LABELLED = Path(__file__).parent / "data" / "themes_labelled.jsonl"
@@ -116,9 +116,9 @@ def test_eval_command_prints_the_figures(capsys):
 FLOOR = {"top1": 0.88, "top3": 0.94, "none": 0.83}
 
 
-def test_the_shipped_theme_model_was_trained_on_the_current_examples(kb):
+def test_the_shipped_classifiers_were_trained_on_the_current_examples(kb):
     """Editing the examples or learning points without `reflectbot knowledge train` fails here."""
-    assert kb.matcher.model.fingerprint == theme_training(kb).fingerprint()
+    assert kb.matcher.fingerprint == fingerprint(theme_training(kb))
     assert shipped_is_current(theme_training(kb))
 
 
@@ -126,30 +126,34 @@ def _small_training(kb, drop: int = 0) -> Training:
     """A few examples of three labels: quick to train on."""
     labelled = [(text, label) for label in ("neglect", "exploitation", "none")
                 for text in kb.examples[label][drop:drop + 25]]
-    return training(labelled, STOPWORDS)
+    return Training(tuple(labelled), STOPWORDS)
 
 
-def test_training_is_repeatable_and_a_saved_model_reads_back_the_same(kb, tmp_path):
-    first, again = ThemeModel.train(_small_training(kb)), ThemeModel.train(_small_training(kb))
-    assert (first.weights == again.weights).all() and first.fingerprint == again.fingerprint
+def test_training_is_repeatable_and_saved_classifiers_read_back_the_same(kb, tmp_path):
+    first, again = Trained.learn(_small_training(kb)), Trained.learn(_small_training(kb))
+    assert (first.model.weights == again.model.weights).all() and first.fingerprint == again.fingerprint
     first.save(tmp_path / "model.npz")
-    read = ThemeModel.read(tmp_path / "model.npz")
-    found = {"go_miss", "miss", "phone"} & set(read.vocabulary)
-    assert found and read.posterior(found) == first.posterior(found)
-    assert max(read.posterior(found), key=read.posterior(found).get) == "exploitation"
+    read = Trained.read(tmp_path / "model.npz")
+    text = Words.of("he keeps going missing and has a new phone")
+    chances, found = read.classifier.posterior(text)
+    assert found and (chances, found) == first.classifier.posterior(text)
+    assert read.model.posterior(found) == first.model.posterior(found)
+    assert max(chances, key=chances.get) == max(read.model.posterior(found), key=read.model.posterior(found).get) \
+        == "exploitation"
 
 
-def test_a_model_trained_on_other_examples_is_not_used(kb, tmp_path, caplog):
-    """A stale shipped file (the examples changed since it was trained) is replaced by one trained
-    now, and the log says so without quoting any text."""
-    ThemeModel.train(_small_training(kb, drop=5)).save(tmp_path / "model.npz")
+def test_classifiers_learnt_from_other_examples_are_not_used(kb, tmp_path, caplog):
+    """A stale shipped file (the examples changed since it was trained) is replaced by classifiers
+    learnt now, and the log says so without quoting any text."""
+    Trained.learn(_small_training(kb, drop=5)).save(tmp_path / "model.npz")
     current = _small_training(kb)
     assert not shipped_is_current(current, tmp_path / "model.npz")
+    assert Trained.read(tmp_path / "model.npz", expected=fingerprint(current)) is None
     with caplog.at_level("WARNING"):
-        model = model_for(current, tmp_path / "model.npz")
-    assert model.fingerprint == current.fingerprint()
+        trained = trained_for(current, tmp_path / "model.npz")
+    assert trained.fingerprint == fingerprint(current) and trained.classifier.documents.sum() == 75
     assert "reflectbot knowledge train" in caplog.text and kb.examples["neglect"][0] not in caplog.text
-    assert model_for(current, tmp_path / "missing.npz").fingerprint == current.fingerprint()
+    assert trained_for(current, tmp_path / "missing.npz").fingerprint == fingerprint(current)
 
 
 def test_every_theme_reported_says_which_words_led_to_it(kb):
@@ -166,4 +170,4 @@ def test_the_themes_of_the_learning_points_are_found_without_learning_from_them(
     result = evaluate_learning_points(kb)
     assert result.themed == len(kb.learning_points)
     assert result.top3_accuracy >= 0.78 and result.top1_accuracy >= 0.68, result.as_text()
-    assert kb.matcher.model.fingerprint == theme_training(kb).fingerprint()  # the shipped matcher is untouched
+    assert kb.matcher.fingerprint == fingerprint(theme_training(kb))  # the shipped matcher is untouched
