@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -149,14 +148,11 @@ def evaluate_learning_points(kb) -> Evaluation:
 
     The learning points are our close paraphrases of five real briefings, so this is the nearest
     measure of real review prose that is ours to tune on (the labelled sets read more plainly)."""
-    from knowledge.matcher import Matcher
+    from knowledge.matcher import Matcher, theme_training
+    from knowledge.theme_model import Trained
 
     without = dataclasses.replace(kb, learning_points={}, _matcher=None)
-    logging.getLogger("knowledge.theme_model").disabled = True  # trained here on purpose, no warning
-    try:
-        matcher = Matcher(without)
-    finally:
-        logging.getLogger("knowledge.theme_model").disabled = False
+    matcher = Matcher(without, Trained.learn(theme_training(without)))
     return evaluate(matcher, [{"text": lp.text, "themes": list(lp.themes)} for lp in kb.learning_points.values()])
 
 

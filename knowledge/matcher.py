@@ -23,7 +23,7 @@ from typing import Mapping
 
 from knowledge.classifier import NONE
 from knowledge.schema import Vocabulary
-from knowledge.theme_model import trained_for
+from knowledge.theme_model import Trained, trained_for
 from knowledge.training import Training
 from knowledge.words import Cue, Words, compile_cue, stem
 
@@ -183,10 +183,11 @@ def theme_training(kb) -> Training:
 class Matcher:
     """Matches free text against one knowledge base. Build once; `match` is cheap."""
 
-    def __init__(self, kb):
+    def __init__(self, kb, trained: Trained | None = None):
+        """`trained`: classifiers to use instead of the shipped ones (learnt from `theme_training(kb)`)."""
         self.kb = kb
         self.theme_cues = CueSet.of({t.id: t.vocabulary for t in kb.themes.values()})
-        trained = trained_for(theme_training(kb))
+        trained = trained or trained_for(theme_training(kb))
         self.classifier, self.model, self.fingerprint = trained.classifier, trained.model, trained.fingerprint
         self.route_cues = CueSet.of({s.id: s.vocabulary for s in kb.escalation.situations})
         self._lp_stems = {lp.id: _content_stems(Words.of(f"{lp.text} {lp.question}"))

@@ -144,11 +144,7 @@ class Trained:
 
 
 def shipped_is_current(training: Training, path: Path | None = None) -> bool:
-    try:
-        with np.load(path or MODEL_FILE, allow_pickle=False) as data:
-            return str(data["fingerprint"]) == fingerprint(training)
-    except (OSError, KeyError, ValueError):
-        return False
+    return Trained.read(path, expected=fingerprint(training)) is not None
 
 
 def trained_for(training: Training, path: Path | None = None) -> Trained:
