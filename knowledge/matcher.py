@@ -31,11 +31,13 @@ WEIGHTS = {"strong": 3.0, "medium": 2.0, "weak": 1.0}
 CLASSIFIER_WEIGHT, MODEL_WEIGHT = 2.0, 10.0
 """How many cue points each classifier's certainty (probability 1) is worth: naive Bayes is sure of
 itself far more often than it is right, the theme model less so."""
-OFF_TOPIC_CUES, OFF_TOPIC_CHANCE = 4.0, 0.23
-"""Text whose best theme has fewer cue points than OFF_TOPIC_CUES is about no theme when the theme
-model gives it at least OFF_TOPIC_CHANCE of being about none, or no word of it is known to either
-classifier. (Naive Bayes is too sure of itself to judge this: asked too, it turned away sentences
-about a theme that merely read like background.)"""
+OFF_TOPIC_CHANCE, CUE_DOUBT = 0.13, 0.4
+"""Text is about no theme when no word of it is known to the classifiers, or when the theme model's
+chance that it is about none, discounted by its best theme's cue points, is at least OFF_TOPIC_CHANCE:
+P(none) x exp(-CUE_DOUBT x cue points). Every cue point makes "off-topic" 1.5 times harder to
+reach, so a text with no cue needs 13% of none, one with a strong cue 43%, and one with two strong
+cues cannot be off-topic. (A hard line at four cue points turned away review sentences with one
+or two apt cues; naive Bayes is too sure of itself to judge this at all.)"""
 THEME_FLOOR = 1.0
 """Points a theme needs before it is reported (one weak cue, or the theme model at one chance in ten)."""
 RELATIVE_FLOOR = 0.15
@@ -220,7 +222,7 @@ class Matcher:
         chances, found = self.classifier.posterior(words)
         model = self.model.posterior(found)
         best_cue = max((points for points, _ in cues.values()), default=0.0)
-        if best_cue < OFF_TOPIC_CUES and (not model or model.get(NONE, 0.0) >= OFF_TOPIC_CHANCE):
+        if not model or model.get(NONE, 0.0) * math.exp(-CUE_DOUBT * best_cue) >= OFF_TOPIC_CHANCE:
             return ()
         points = {t: cues.get(t, (0.0, ()))[0] + CLASSIFIER_WEIGHT * chances.get(t, 0.0)
                   + MODEL_WEIGHT * model.get(t, 0.0) for t in self.kb.themes}
