@@ -58,13 +58,13 @@ class ThemeModel:
         if label not in self.labels:
             return []
         k = self.labels.index(label)
-        lifts = {}
-        for feature in found:
-            if (i := self.index.get(feature)) is not None:
-                row = self.weights[i]
-                lifts[feature] = float(row[k] - (row.sum() - row[k]) / (len(row) - 1))
-        best = sorted(lifts, key=lifts.__getitem__, reverse=True)[:limit]
-        return [f.replace("_", " ") for f in best if lifts[f] > 0]
+        known = sorted(f for f in found if f in self.index)
+        if not known:
+            return []
+        rows = self.weights[[self.index[f] for f in known]]
+        lifts = rows[:, k] - (rows.sum(axis=1) - rows[:, k]) / (len(self.labels) - 1)
+        best = [i for i in np.argsort(-lifts, kind="stable")[:limit] if lifts[i] > 0]
+        return [known[i].replace("_", " ") for i in best]
 
     @classmethod
     def train(cls, training: Training) -> "ThemeModel":

@@ -113,7 +113,7 @@ def test_eval_command_prints_the_figures(capsys):
     assert "top-1 theme accuracy" in out and "precision" in out and "ms" in out
 
 
-FLOOR = {"top1": 0.88, "top3": 0.94, "none": 0.83}
+FLOOR = {"top1": 0.90, "top3": 0.96, "none": 0.85}
 
 
 def test_the_shipped_classifiers_were_trained_on_the_current_examples(kb):
@@ -169,5 +169,5 @@ def test_the_themes_of_the_learning_points_are_found_without_learning_from_them(
     must still rank one of each point's themes in its first three for most of them."""
     result = evaluate_learning_points(kb)
     assert result.themed == len(kb.learning_points)
-    assert result.top3_accuracy >= 0.78 and result.top1_accuracy >= 0.68, result.as_text()
+    assert result.top3_accuracy >= 0.80 and result.top1_accuracy >= 0.70, result.as_text()
     assert kb.matcher.fingerprint == fingerprint(theme_training(kb))  # the shipped matcher is untouched
