@@ -38,6 +38,9 @@ P(none) x exp(-CUE_DOUBT x cue points). Every cue point makes "off-topic" 1.5 ti
 reach, so a text with no cue needs 13% of none, one with a strong cue 43%, and one with two strong
 cues cannot be off-topic. (A hard line at four cue points turned away review sentences with one
 or two apt cues; naive Bayes is too sure of itself to judge this at all.)"""
+FEWEST_WORDS = 3
+"""Content words (not stopwords) a text with no cue at all needs before the classifiers alone may
+give it a theme: two or three words ("not sure really", "no idea") are too little to go on."""
 THEME_FLOOR = 1.0
 """Points a theme needs before it is reported (one weak cue, or the theme model at one chance in ten)."""
 RELATIVE_FLOOR = 0.15
@@ -223,6 +226,8 @@ class Matcher:
         model = self.model.posterior(found)
         best_cue = max((points for points, _ in cues.values()), default=0.0)
         if not model or model.get(NONE, 0.0) * math.exp(-CUE_DOUBT * best_cue) >= OFF_TOPIC_CHANCE:
+            return ()
+        if not cues and len(_content_stems(words)) < FEWEST_WORDS:
             return ()
         points = {t: cues.get(t, (0.0, ()))[0] + CLASSIFIER_WEIGHT * chances.get(t, 0.0)
                   + MODEL_WEIGHT * model.get(t, 0.0) for t in self.kb.themes}

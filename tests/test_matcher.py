@@ -62,6 +62,16 @@ def test_off_topic_text_gets_no_theme(kb, text):
     assert found.themes == () and found.learning_points == ()
 
 
+@pytest.mark.parametrize("text, theme", [
+    ("not sure really", None), ("no idea", None), ("I am not sure", None), ("nothing really", None),
+    ("no chronology", "history_and_recording"), ("mum drinks", "cumulative_harm"), ("he is deaf", "disability"),
+])
+def test_a_short_answer_gets_a_theme_only_from_a_cue(kb, text, theme):
+    """Two or three words are too little for the classifiers alone: a shrug is not a theme."""
+    themes = [t.id for t in kb.matcher.match(text).themes]
+    assert themes[:1] == ([theme] if theme else [])
+
+
 def test_a_concern_not_acted_on_brings_an_escalation_route(kb):
     found = kb.matcher.match("social care closed it and I'm still worried")
     assert found.escalation and found.escalation[0].id == "decision_disagree"
