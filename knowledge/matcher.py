@@ -8,8 +8,9 @@ Three kinds of evidence, all from the content files:
 - the theme model (knowledge/theme_model.py), a logistic regression learnt from the same examples,
   which weighs each word by how well it tells the themes apart and so copes better with long
   sentences that mention several things.
-A theme's points are its cue points plus each classifier's probability times its weight. Text with
-no strong cue that the theme model finds plausibly off-topic gets no theme at all. Learning points
+A theme's points are its cue points plus each classifier's probability times its weight. Text gets
+no theme at all when the theme model finds it plausibly off-topic (the more cue points, the surer it
+must be), or when it is a few words with no cue. Learning points
 are ranked by the themes they share with the text and the words they have in common with it. Every
 result says which of the practitioner's words led to it.
 """
@@ -36,7 +37,7 @@ OFF_TOPIC_CHANCE, CUE_DOUBT = 0.13, 0.4
 chance that it is about none, discounted by its best theme's cue points, is at least OFF_TOPIC_CHANCE:
 P(none) x exp(-CUE_DOUBT x cue points). Every cue point makes "off-topic" 1.5 times harder to
 reach, so a text with no cue needs 13% of none, one with a strong cue 43%, and one with two strong
-cues cannot be off-topic. (A hard line at four cue points turned away review sentences with one
+cues of one theme cannot be off-topic. (A hard line at four cue points turned away review sentences with one
 or two apt cues; naive Bayes is too sure of itself to judge this at all.)"""
 FEWEST_WORDS = 3
 """Content words (not stopwords) a text with no cue at all needs before the classifiers alone may
