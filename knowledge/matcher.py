@@ -45,10 +45,10 @@ give it a theme: two or three words ("not sure really", "no idea") are too littl
 THEME_FLOOR = 1.0
 """Points a theme needs before it is reported (one weak cue, or the theme model at one chance in ten)."""
 RELATIVE_FLOOR = 0.15
+"""A theme is reported only with at least this share of the best theme's points."""
 FOUND_POINTS = 2.0
 """Points from which a theme counts as found in a text (for counting across cases), rather than
 only listed as worth considering."""
-"""A theme is reported only with at least this share of the best theme's points."""
 THEMES_SHOWN = 5
 ROUTE_FLOOR, ROUTE_FLOOR_ESCALATING = 3.0, 2.0
 """Cue points an escalation situation needs on its own, and when the escalation theme is found."""
